@@ -1,0 +1,66 @@
+"""The contract a language module fulfils. One module per language lives beside this file.
+
+A language module knows how to find its toolchain, set up its shared dependencies once
+(cached on disk), and turn one ``Program`` into one ``Verdict`` by compiling and running it
+*through the sandbox it is given*. It never spawns processes itself: every command goes
+through ``SandboxRunner.run`` so that isolation, limits and cleanup live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from ..types import Limits, Program, Verdict
+
+
+@dataclass
+class CommandResult:
+    returncode: int | None  # None when killed for timeout
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool = False
+    output_truncated: bool = False
+
+
+class SandboxRunner(Protocol):
+    """Runs one command isolated (no network, private size-capped scratch dir, read-only
+    rest of the filesystem, rlimits, process-tree kill on timeout)."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout: float,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        read_only_paths: Sequence[Path] = (),
+    ) -> CommandResult: ...
+
+
+@dataclass
+class ToolReport:
+    """What `doctor` prints for one language."""
+
+    language: str
+    ok: bool
+    found: dict[str, str] = field(default_factory=dict)  # tool/dependency -> version or path
+    missing: list[str] = field(default_factory=list)
+    how_to_install: str = ""
+
+
+class Language(Protocol):
+    name: str  # "python", "js", "java", "go", "cpp", "rust"
+
+    def check(self, cache_dir: Path) -> ToolReport:
+        """Report toolchain and dependency availability. Must be cheap and side-effect free."""
+
+    def prepare(self, cache_dir: Path) -> None:
+        """Set up shared dependencies once (idempotent, cached under cache_dir)."""
+
+    def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
+        """Build and run one program inside ``workdir`` (a fresh private directory)."""

@@ -1,0 +1,69 @@
+"""Registration of our models and task directory with lm-eval.
+
+Three routes end here: the interpreter-start hook (plain ``lm_eval`` CLI), our own console
+script, and ``import lm_eval_octopack.plugin`` from Python followed by :func:`ensure_registered`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lm_eval_octopack import TASKS_DIR
+
+#: Model name -> "module:Class". Registered as lazy placeholders: nothing heavy (vLLM, torch)
+#: is imported until a run asks for that model.
+MODELS: dict[str, str] = {
+    "octopack-reference": "lm_eval_octopack.models.reference:ReferenceModel",
+    "octopack-vllm": "lm_eval_octopack.models.vllm:OctopackVLLM",
+}
+
+
+def register_models() -> None:
+    import lm_eval.models  # noqa: F401  (built-in placeholders first, or get_model("hf") breaks)
+    from lm_eval.api.registry import model_registry
+
+    for name, target in MODELS.items():
+        if name not in model_registry:
+            model_registry.register(name, target=target)
+
+
+def _as_list(include_path) -> list:  # noqa: ANN001
+    if include_path is None:
+        return []
+    if isinstance(include_path, (list, tuple)):
+        return list(include_path)
+    return [include_path]
+
+
+def patch_task_manager() -> None:
+    """Make every TaskManager search our task directory first, so that a user's own
+    ``--include_path`` (searched later) can still override our tasks."""
+    from lm_eval.tasks.manager import TaskManager
+
+    original = TaskManager.__init__
+    if getattr(original, "_octopack_patched", False):
+        return
+
+    def __init__(self, *args, include_path=None, **kwargs):  # noqa: ANN001, N807
+        paths = _as_list(include_path)
+        if not any(Path(p).resolve() == Path(TASKS_DIR) for p in paths):
+            paths.insert(0, TASKS_DIR)
+        original(self, *args, include_path=paths, **kwargs)
+
+    __init__._octopack_patched = True  # type: ignore[attr-defined]
+    TaskManager.__init__ = __init__
+
+
+def ensure_registered() -> None:
+    """Idempotent: register models and the task directory (for Python API users)."""
+    register_models()
+    patch_task_manager()
+
+
+def task_manager(include_defaults: bool = False, **kwargs):  # noqa: ANN201
+    """A TaskManager that sees our tasks. ``include_defaults=False`` skips indexing the
+    ~14,700 built-in lm-eval tasks (about 9 s)."""
+    ensure_registered()
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_defaults=include_defaults, **kwargs)
