@@ -8,9 +8,10 @@ through ``SandboxRunner.run`` so that isolation, limits and cleanup live in one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from ..types import Limits, Program, Verdict
 

@@ -1,0 +1,15 @@
+"""Errors the execution engine raises before anything runs (so a long job never dies halfway)."""
+
+from __future__ import annotations
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or unusable and the user did not opt into unsandboxed execution."""
+
+
+class ToolchainMissing(RuntimeError):
+    """A language's compiler/interpreter or dependency is absent; the message says how to install it."""
+
+    def __init__(self, language: str, message: str):
+        super().__init__(message)
+        self.language = language

@@ -1,0 +1,496 @@
+"""Run one untrusted command isolated, bounded and without leftovers.
+
+Two runners share one code path:
+
+* ``BwrapSandbox`` (default): bubblewrap with ``--unshare-all`` (new user, pid, net, ipc, uts and cgroup
+  namespaces; the network is loopback only), ``--die-with-parent --new-session``, the whole filesystem
+  read-only (``--ro-bind / /``) except the per-program workdir, and a size-capped tmpfs ``/tmp``.
+  The pid namespace makes every process of the program, setsid orphans included, die with it.
+* ``UnsandboxedRunner`` (``OCTOPACK_SANDBOX=none``): a plain process group with the same limits. No
+  filesystem or network isolation; only for machines without bubblewrap, after an explicit opt-in.
+
+Limits (measured on Debian 12, kernel 6.x, see docs/specs execution.md):
+
+* Processes: ``RLIMIT_NPROC`` is not enforced for uid 0, not even inside a user namespace, so the
+  process count is capped with a cgroup-v1 ``pids`` group per concurrent run (``pids.max``). Without a
+  writable pids hierarchy, a non-root user gets ``RLIMIT_NPROC`` (which counts all processes of that uid,
+  hence a headroom is added); root gets no process cap (a warning is logged; in containers use
+  ``docker run --pids-limit``). The pid namespace and the wall-clock kill still bound the damage.
+* Memory: a cgroup-v1 ``memory`` group (``memory.limit_in_bytes``) when writable, else ``RLIMIT_DATA``.
+  ``RLIMIT_AS`` is never used: the JVM and the Go runtime reserve far more address space than they use.
+* CPU time ``RLIMIT_CPU`` (run timeout + 1 s), file size ``RLIMIT_FSIZE``, open files ``RLIMIT_NOFILE``.
+* Output: at most ``max_output_bytes`` per stream are kept; a flood past 16x that is killed.
+* Time: a wall-clock deadline, then SIGKILL of the process group and of every member of the cgroup.
+
+The cgroups are created once per concurrent slot and reused (mkdir/rmdir per exec would cost ~2 ms),
+and the rlimits are set by ``/bin/sh`` right before it ``exec``s bubblewrap, so the parent never needs a
+``preexec_fn`` (which forces a slow ``fork`` of a possibly huge harness process and is thread-unsafe).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import math
+import os
+import queue
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .errors import SandboxUnavailable
+from .languages.base import CommandResult, SandboxRunner
+from .types import Limits
+
+log = logging.getLogger(__name__)
+
+CGROUP_V1_ROOT = Path("/sys/fs/cgroup")
+CGROUP_GROUP_NAME = "lm-eval-octopack"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+FLOOD_FACTOR = 16  # keep reading (and discarding) up to this many times the cap, then kill
+EXIT_GRACE_SECONDS = 1.0  # after the main process exits, how long stray pipe holders may keep streams open
+SIGXCPU_CODES = {-signal.SIGXCPU, 128 + signal.SIGXCPU}
+BWRAP_INSTALL_HINT = (
+    "bubblewrap (bwrap) is required to run untrusted code in a sandbox. Install it with "
+    "`apt-get install bubblewrap` (Debian/Ubuntu), `dnf install bubblewrap` (Fedora) or run "
+    "executors/install_toolchains.sh. To run WITHOUT any isolation (trusted code only) set "
+    "OCTOPACK_SANDBOX=none or pass sandbox='none'."
+)
+
+
+# ----------------------------------------------------------------------------------------------- cgroups
+
+
+class CgroupSlot:
+    """One reusable pair of cgroup-v1 groups (pids, memory) that hosts one run at a time."""
+
+    def __init__(self, dirs: dict[str, Path]):
+        self.dirs = dirs
+        self._written: dict[Path, str] = {}
+
+    def configure(self, limits: Limits) -> None:
+        if "pids" in self.dirs:
+            self._write(self.dirs["pids"] / "pids.max", str(limits.max_processes))
+        if "memory" in self.dirs:
+            self._write(self.dirs["memory"] / "memory.limit_in_bytes", str(limits.memory_mb * 1024 * 1024))
+
+    def _write(self, path: Path, value: str) -> None:
+        if self._written.get(path) != value:
+            path.write_text(value)
+            self._written[path] = value
+
+    def procs_files(self) -> list[Path]:
+        return [d / "cgroup.procs" for d in self.dirs.values()]
+
+    def members(self) -> list[int]:
+        pids: set[int] = set()
+        for procs in self.procs_files():
+            with contextlib.suppress(OSError):
+                pids.update(int(line) for line in procs.read_text().split())
+        return sorted(pids)
+
+    def kill_all(self, patience: float = 5.0) -> bool:
+        """SIGKILL every member until the group is empty. Returns False if some survived `patience`."""
+        pause, deadline = 0.0005, time.monotonic() + patience
+        while members := self.members():
+            for pid in members:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        return True
+
+    def remove(self) -> None:
+        self.kill_all(patience=1.0)
+        for d in self.dirs.values():
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
+class CgroupPool:
+    """Creates cgroup slots lazily under ``/sys/fs/cgroup/<controller>/lm-eval-octopack/<pid>-<n>``."""
+
+    def __init__(self, controllers: Sequence[str] = ("pids", "memory"), root: Path = CGROUP_V1_ROOT):
+        self._lock = threading.Lock()
+        self._free: queue.SimpleQueue[CgroupSlot] = queue.SimpleQueue()
+        self._all: list[CgroupSlot] = []
+        self.parents = {c: root / c / CGROUP_GROUP_NAME for c in controllers if _writable_v1(root / c)}
+        for parent in self.parents.values():
+            _remove_stale_slots(parent)
+        if self.parents:
+            atexit.register(self.close)
+
+    @property
+    def controllers(self) -> set[str]:
+        return set(self.parents)
+
+    @contextlib.contextmanager
+    def acquire(self, limits: Limits) -> Iterator[CgroupSlot | None]:
+        if not self.parents:
+            yield None
+            return
+        try:
+            slot = self._free.get_nowait()
+        except queue.Empty:
+            slot = self._new_slot()
+        try:
+            slot.configure(limits)
+            yield slot
+        finally:
+            slot.kill_all()
+            self._free.put(slot)
+
+    def _new_slot(self) -> CgroupSlot:
+        with self._lock:
+            name = f"{os.getpid()}-{len(self._all)}"
+            dirs = {}
+            for controller, parent in self.parents.items():
+                d = parent / name
+                d.mkdir(parents=True, exist_ok=True)
+                dirs[controller] = d
+            slot = CgroupSlot(dirs)
+            self._all.append(slot)
+            return slot
+
+    def close(self) -> None:
+        for slot in self._all:
+            slot.remove()
+        self._all.clear()
+
+
+def _writable_v1(controller_dir: Path) -> bool:
+    parent = controller_dir / CGROUP_GROUP_NAME
+    if not (controller_dir / "cgroup.procs").exists():
+        return False
+    try:
+        parent.mkdir(exist_ok=True)
+        probe = parent / f"probe-{os.getpid()}-{threading.get_ident()}"
+        probe.mkdir(exist_ok=True)
+        probe.rmdir()
+        return True
+    except OSError:
+        return False
+
+
+def _remove_stale_slots(parent: Path) -> None:
+    """Remove slots left by harness processes that were SIGKILLed (their pid no longer exists)."""
+    for d in parent.glob("*-*"):
+        owner = d.name.split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            CgroupSlot({"x": d}).remove()
+
+
+# ----------------------------------------------------------------------------------------------- runners
+
+
+class ProcessRunner:
+    """Shared machinery: limits, output capture, deadline and whole-tree kill. Subclasses add isolation."""
+
+    sandboxed = False
+
+    def __init__(self, cgroups: CgroupPool | None = None):
+        self.cgroups = cgroups if cgroups is not None else CgroupPool()
+        self._warn_about_limits()
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout: float,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        read_only_paths: Sequence[Path] = (),
+    ) -> CommandResult:
+        workdir = Path(workdir).resolve()
+        full_env = self.environment(workdir, env)
+        with self.cgroups.acquire(limits) as slot:
+            inner = self.isolate(list(argv), workdir, limits, [Path(p) for p in read_only_paths])
+            command = self._with_limits(inner, timeout, limits, slot)
+            return _execute(command, full_env, workdir, timeout, limits.max_output_bytes, stdin, slot)
+
+    def environment(self, workdir: Path, extra: dict[str, str] | None) -> dict[str, str]:
+        """A clean environment: nothing of the harness leaks in (NODE_EXTRA_CA_CERTS alone costs node 35 ms)."""
+        env = {
+            "PATH": os.environ.get("PATH", DEFAULT_PATH),
+            "HOME": str(workdir),
+            "TMPDIR": self.tmpdir(workdir),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+        }
+        env.update(extra or {})
+        return env
+
+    def tmpdir(self, workdir: Path) -> str:
+        tmp = workdir / ".tmp"
+        tmp.mkdir(exist_ok=True)
+        return str(tmp)
+
+    def isolate(self, argv: list[str], workdir: Path, limits: Limits, read_only: list[Path]) -> list[str]:
+        return argv
+
+    def _with_limits(self, argv: list[str], timeout: float, limits: Limits, slot: CgroupSlot | None) -> list[str]:
+        """`sh` joins the cgroups and sets rlimits, then execs the command (same pid, no preexec_fn)."""
+        steps = [f"echo $$ > {shlex.quote(str(p))}" for p in (slot.procs_files() if slot else [])]
+        controllers = set(slot.dirs) if slot else set()
+        # dash/POSIX sh: -f counts 512-byte blocks, -d counts KiB; one resource per ulimit call.
+        steps.append(f"ulimit -t {math.ceil(timeout) + 1}")
+        steps.append(f"ulimit -f {limits.max_file_mb * 2048}")
+        steps.append("ulimit -n 1024")
+        if "memory" not in controllers:
+            steps.append(f"ulimit -d {limits.memory_mb * 1024}")
+        if "pids" not in controllers and os.geteuid() != 0:
+            steps.append(f"ulimit -u {_nproc_with_headroom(limits.max_processes)}")
+        script = " && ".join(steps) + ' && exec "$@"'
+        return ["/bin/sh", "-c", script, "sh", *argv]
+
+    def _warn_about_limits(self) -> None:
+        if "pids" not in self.cgroups.controllers and os.geteuid() == 0:
+            log.warning(
+                "No writable cgroup-v1 pids hierarchy and running as root: the number of processes a program "
+                "may create is NOT capped (RLIMIT_NPROC does not apply to root). Use a pids cgroup or "
+                "`docker run --pids-limit`."
+            )
+
+
+class BwrapSandbox(ProcessRunner):
+    """bubblewrap isolation: read-only filesystem, private workdir and /tmp, no network, own pid namespace."""
+
+    sandboxed = True
+
+    def __init__(self, bwrap: str | None = None, cgroups: CgroupPool | None = None):
+        self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
+        _probe_bwrap(self.bwrap)
+        super().__init__(cgroups)
+
+    def tmpdir(self, workdir: Path) -> str:
+        return "/tmp"
+
+    def isolate(self, argv: list[str], workdir: Path, limits: Limits, read_only: list[Path]) -> list[str]:
+        command = [
+            self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs", "/tmp",
+            "--bind", str(workdir), str(workdir),
+        ]  # fmt: skip
+        for path in read_only:  # paths under /tmp would otherwise be hidden by the tmpfs
+            command += ["--ro-bind", str(path), str(path)]
+        return command + ["--chdir", str(workdir), "--", *argv]
+
+
+class UnsandboxedRunner(ProcessRunner):
+    """No isolation at all, only limits and cleanup. For trusted code on machines without bubblewrap."""
+
+    def __init__(self, cgroups: CgroupPool | None = None):
+        log.warning(
+            "OCTOPACK_SANDBOX=none: model-generated code runs WITHOUT a sandbox (full filesystem and network "
+            "access as %s). Only do this with trusted code or inside a disposable container/VM.",
+            _user_name(),
+        )
+        super().__init__(cgroups)
+
+
+_PROBED: dict[str, str] = {}
+_SHARED_POOL: CgroupPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def make_sandbox(mode: str | None = None) -> SandboxRunner:
+    """The sandbox for ``mode`` ("bwrap" or "none"; default: ``$OCTOPACK_SANDBOX`` or "bwrap")."""
+    mode = (mode or os.environ.get("OCTOPACK_SANDBOX") or "bwrap").lower()
+    if mode in ("bwrap", "bubblewrap", "default"):
+        return BwrapSandbox(cgroups=_shared_pool())
+    if mode in ("none", "unsandboxed", "off"):
+        return UnsandboxedRunner(cgroups=_shared_pool())
+    raise ValueError(f"unknown sandbox mode {mode!r}; use 'bwrap' (default) or 'none'")
+
+
+def _shared_pool() -> CgroupPool:
+    global _SHARED_POOL
+    with _POOL_LOCK:
+        if _SHARED_POOL is None:
+            _SHARED_POOL = CgroupPool()
+        return _SHARED_POOL
+
+
+def _probe_bwrap(bwrap: str) -> None:
+    """Fail early and clearly if bwrap is absent or cannot create namespaces here."""
+    if bwrap in _PROBED:
+        return
+    if not (os.path.isfile(bwrap) and os.access(bwrap, os.X_OK)):
+        raise SandboxUnavailable(f"bubblewrap not found at {bwrap}. {BWRAP_INSTALL_HINT}")
+    probe = subprocess.run(
+        [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--", "/bin/true"],
+        capture_output=True,
+        text=True,
+        env={"PATH": DEFAULT_PATH},
+    )
+    if probe.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap at {bwrap} cannot create namespaces here ({probe.stderr.strip()}). Unprivileged user "
+            f"namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1, or in Docker run with "
+            f"--security-opt seccomp=unconfined). {BWRAP_INSTALL_HINT}"
+        )
+    _PROBED[bwrap] = "ok"
+
+
+def _nproc_with_headroom(max_processes: int) -> int:
+    """RLIMIT_NPROC counts every process of the uid, so add what this user already runs."""
+    uid = os.getuid()
+    running = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                running += entry.stat().st_uid == uid
+    return running + max_processes
+
+
+def _user_name() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return f"uid {os.geteuid()}"
+
+
+# ----------------------------------------------------------------------------------------------- execution
+
+
+class _Capture:
+    """Reads one stream: keeps the first `cap` bytes, counts the rest."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.kept = bytearray()
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.cap - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.cap
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+def _execute(
+    command: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    timeout: float,
+    cap: int,
+    stdin: str | None,
+    slot: CgroupSlot | None,
+) -> CommandResult:
+    """Start, capture and bound one process tree. Event driven (pidfd + pipes): no polling floor."""
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        close_fds=True,
+    )
+    try:
+        outcome = _supervise(proc, start + timeout, cap, stdin)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the group exists while its leader is an unreaped zombie
+        proc.wait()
+        if slot is not None:
+            slot.kill_all()  # setsid/double-forked escapees that left the process group
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    out, err, timed_out = outcome
+    returncode = proc.returncode
+    if returncode in SIGXCPU_CODES:  # CPU-time limit hit: a timeout, not a failure
+        timed_out = True
+    return CommandResult(
+        returncode=None if timed_out else returncode,
+        stdout=out.text(),
+        stderr=err.text(),
+        seconds=time.monotonic() - start,
+        timed_out=timed_out,
+        output_truncated=out.truncated or err.truncated,
+    )
+
+
+def _supervise(proc: subprocess.Popen, deadline: float, cap: int, stdin: str | None) -> tuple[_Capture, _Capture, bool]:
+    captures = {proc.stdout.fileno(): _Capture(cap), proc.stderr.fileno(): _Capture(cap)}
+    out, err = captures.values()
+    pidfd = os.pidfd_open(proc.pid)
+    pending_input = memoryview(stdin.encode()) if stdin is not None else None
+    with selectors.DefaultSelector() as selector:
+        for fd in captures:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
+        selector.register(pidfd, selectors.EVENT_READ)
+        if pending_input is not None:
+            os.set_blocking(proc.stdin.fileno(), False)
+            selector.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+        try:
+            while captures:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return out, err, True
+                for key, _ in selector.select(remaining):
+                    fd = key.fd
+                    if fd == pidfd:
+                        selector.unregister(pidfd)
+                        deadline = min(deadline, time.monotonic() + EXIT_GRACE_SECONDS)
+                    elif pending_input is not None and proc.stdin and fd == proc.stdin.fileno():
+                        pending_input = _write_some(selector, proc, pending_input)
+                    else:
+                        _read_some(selector, captures, fd)
+                if out.total + err.total > FLOOD_FACTOR * cap * 2:
+                    return out, err, False
+            return out, err, False
+        finally:
+            os.close(pidfd)
+
+
+def _read_some(selector: selectors.BaseSelector, captures: dict[int, _Capture], fd: int) -> None:
+    try:
+        chunk = os.read(fd, 65536)
+    except BlockingIOError:
+        return
+    if chunk:
+        captures[fd].feed(chunk)
+    else:
+        selector.unregister(fd)
+        del captures[fd]
+
+
+def _write_some(selector: selectors.BaseSelector, proc: subprocess.Popen, data: memoryview) -> memoryview | None:
+    fd = proc.stdin.fileno()
+    try:
+        data = data[os.write(fd, data[:65536]) :]
+    except (BrokenPipeError, BlockingIOError) as e:
+        if isinstance(e, BlockingIOError):
+            return data
+        data = data[:0]
+    if len(data) == 0:
+        selector.unregister(fd)
+        proc.stdin.close()
+        return None
+    return data

@@ -1,0 +1,97 @@
+"""A persistent, content-addressed verdict cache: SQLite in WAL mode.
+
+A verdict is keyed by ``Program.digest`` (language + limits + source) and the language's toolchain
+fingerprint (so upgrading g++ or rustc re-executes instead of reusing stale results). Each verdict is
+committed as soon as its program finishes, so a killed run loses nothing that completed and a rerun only
+executes what is missing. Safe for concurrent writers: one connection per thread and process, WAL
+journal, and a generous busy timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .types import Verdict
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS verdicts (
+    digest TEXT NOT NULL,
+    toolchain TEXT NOT NULL,
+    language TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (digest, toolchain)
+) WITHOUT ROWID
+"""
+QUERY_CHUNK = 500  # stays below SQLite's host-parameter limit
+
+
+def default_cache_dir() -> Path:
+    """``$OCTOPACK_CACHE_DIR``, else ``$XDG_CACHE_HOME/lm-eval-octopack``, else ``~/.cache/lm-eval-octopack``."""
+    explicit = os.environ.get("OCTOPACK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "lm-eval-octopack"
+
+
+class ResultStore:
+    """Verdicts by (digest, toolchain fingerprint). ``path=None`` means ``<cache dir>/results.sqlite``."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else default_cache_dir() / "results.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connection().executescript(SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; WAL keeps it consistent
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def get_many(self, digests: Iterable[str], toolchain: str = "") -> dict[str, Verdict]:
+        """The stored verdicts among ``digests`` (missing ones are simply absent from the result)."""
+        wanted = list(dict.fromkeys(digests))
+        found: dict[str, Verdict] = {}
+        conn = self._connection()
+        for i in range(0, len(wanted), QUERY_CHUNK):
+            chunk = wanted[i : i + QUERY_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT digest, status, detail, seconds FROM verdicts WHERE toolchain = ? AND digest IN ({marks})",
+                [toolchain, *chunk],
+            )
+            for digest, status, detail, seconds in rows:
+                found[digest] = Verdict(status=status, detail=detail, seconds=seconds)
+        return found
+
+    def get(self, digest: str, toolchain: str = "") -> Verdict | None:
+        return self.get_many([digest], toolchain).get(digest)
+
+    def put(self, digest: str, verdict: Verdict, toolchain: str = "", language: str = "") -> None:
+        """Store one verdict, committed immediately."""
+        self._connection().execute(
+            "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (digest, toolchain, language, verdict.status, verdict.detail, verdict.seconds, time.time()),
+        )
+
+    def count(self) -> int:
+        return self._connection().execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
