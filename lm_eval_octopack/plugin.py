@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lm_eval_octopack import TASKS_DIR
+from lm_eval_octopack import tasks_dir
 
 #: Model name -> "module:Class". Registered as lazy placeholders: nothing heavy (vLLM, torch)
 #: is imported until a run asks for that model.
@@ -46,8 +46,8 @@ def patch_task_manager() -> None:
 
     def __init__(self, *args, include_path=None, **kwargs):  # noqa: ANN001, N807
         paths = _as_list(include_path)
-        if not any(Path(p).resolve() == Path(TASKS_DIR) for p in paths):
-            paths.insert(0, TASKS_DIR)
+        if not any(Path(p).resolve() == Path(tasks_dir()).resolve() for p in paths):
+            paths.insert(0, tasks_dir())
         original(self, *args, include_path=paths, **kwargs)
 
     __init__._octopack_patched = True  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from lm_eval_octopack import TASKS_DIR
+from lm_eval_octopack import tasks_dir
 from lm_eval_octopack.humanevalpack.languages import LANGUAGES
 from lm_eval_octopack.humanevalpack.prompts import stop_words
 
@@ -101,41 +101,82 @@ def group_yaml(name: str, tasks: list[str], metric: str = "pass@1", filter_name:
     return "\n".join(lines) + "\n"
 
 
-def humanevalpack_files() -> dict[str, str]:
-    files: dict[str, str] = {}
-    for scenario, (prefix, _) in SCENARIOS.items():
-        for language in LANGUAGES:
-            files[f"humanevalpack/{prefix}/{prefix}-{language}.yaml"] = task_yaml(f"{prefix}-{language}", scenario,
-                                                                                  language)
-    for alias, scenario in ALIASES.items():
-        for language in LANGUAGES:
-            files[f"humanevalpack/{alias}/{alias}-{language}.yaml"] = task_yaml(f"{alias}-{language}", scenario,
-                                                                                language)
-    per_language = lambda prefix: [f"{prefix}-{language}" for language in LANGUAGES]  # noqa: E731
+def _per_language(prefix: str) -> list[str]:
+    return [f"{prefix}-{language}" for language in LANGUAGES]
+
+
+def humanevalpack_tasks() -> dict[str, tuple[str, str]]:
+    """Task name -> (scenario, language)."""
+    tasks = {f"{prefix}-{language}": (scenario, language)
+             for scenario, (prefix, _) in SCENARIOS.items() for language in LANGUAGES}
+    tasks.update({f"{alias}-{language}": (scenario, language)
+                  for alias, scenario in ALIASES.items() for language in LANGUAGES})
+    return tasks
+
+
+def humanevalpack_groups() -> dict[str, list[str]]:
+    """Group name -> members (tasks or groups). Group scores are the plain mean of the
+    members' pass@1, as the paper's "Avg." column."""
     groups = {
-        "humanevalfix": per_language("humanevalfixtests"),
-        "humanevalfixdocs": per_language("humanevalfixdocs"),
-        "humanevalexplain": per_language("humanevalexplainsynthesize"),
-        "humanevalsynthesize": per_language("humanevalsynthesize"),
+        "humanevalfix": _per_language("humanevalfixtests"),
+        "humanevalfixdocs": _per_language("humanevalfixdocs"),
+        "humanevalexplain": _per_language("humanevalexplainsynthesize"),
+        "humanevalsynthesize": _per_language("humanevalsynthesize"),
+        "humanevalexplaindescribe": _per_language("humanevalexplaindescribe"),
         "humanevalpack": ["humanevalfix", "humanevalexplain", "humanevalsynthesize"],
     }
-    for name, members in groups.items():
-        files[f"humanevalpack/groups/{name}.yaml"] = group_yaml(name, members)
-    files["humanevalpack/groups/humanevalexplaindescribe.yaml"] = group_yaml(
-        "humanevalexplaindescribe", per_language("humanevalexplaindescribe"), metric=""
-    )
     for language in LANGUAGES:
-        members = [f"{SCENARIOS[s][0]}-{language}" for s in ("fixtests", "explainsynthesize", "synthesize")]
-        files[f"humanevalpack/groups/humanevalpack-{language}.yaml"] = group_yaml(f"humanevalpack-{language}", members)
+        groups[f"humanevalpack-{language}"] = [
+            f"{SCENARIOS[s][0]}-{language}" for s in ("fixtests", "explainsynthesize", "synthesize")
+        ]
+    return groups
+
+
+def resolve_tasks(patterns: list[str]) -> set[str]:
+    """Our task names selected by names, groups or globs (lm-eval matches with fnmatch)."""
+    from fnmatch import fnmatch
+
+    tasks, groups = humanevalpack_tasks(), humanevalpack_groups()
+
+    def expand(name: str) -> set[str]:
+        return {name} if name in tasks else set().union(*(expand(member) for member in groups[name]))
+
+    selected: set[str] = set()
+    for name in [*tasks, *groups]:
+        if any(fnmatch(name, pattern) for pattern in patterns):
+            selected |= expand(name)
+    return selected
+
+
+def task_languages() -> dict[str, set[str]]:
+    """Every task and group name -> the languages whose code it executes."""
+    tasks = humanevalpack_tasks()
+    groups = humanevalpack_groups()
+
+    def languages_of(name: str) -> set[str]:
+        if name in tasks:
+            scenario, language = tasks[name]
+            return set() if scenario == "explaindescribe" else {language}
+        return set().union(*(languages_of(member) for member in groups[name]))
+
+    return {name: languages_of(name) for name in [*tasks, *groups]}
+
+
+def humanevalpack_files() -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name, (scenario, language) in humanevalpack_tasks().items():
+        folder = name.rsplit("-", 1)[0]
+        files[f"humanevalpack/{folder}/{name}.yaml"] = task_yaml(name, scenario, language)
+    for name, members in humanevalpack_groups().items():
+        metric = "" if name == "humanevalexplaindescribe" else "pass@1"
+        files[f"humanevalpack/groups/{name}.yaml"] = group_yaml(name, members, metric=metric)
     return files
 
 
 def all_files() -> dict[str, str]:
     files = humanevalpack_files()
-    try:
-        from lm_eval_octopack.heldout import taskgen as heldout_taskgen
-    except ImportError:
-        return files
+    from lm_eval_octopack.heldout import taskgen as heldout_taskgen
+
     files.update(heldout_taskgen.render())
     return files
 
@@ -167,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write", action="store_true", help="regenerate task_yaml/")
     action.add_argument("--check", action="store_true", help="fail if task_yaml/ is not up to date")
-    parser.add_argument("--root", type=Path, default=Path(TASKS_DIR))
+    parser.add_argument("--root", type=Path, default=None)
     args = parser.parse_args(argv)
+    args.root = args.root or Path(tasks_dir())
     if args.write:
         write(args.root)
         return 0

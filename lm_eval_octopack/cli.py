@@ -1,0 +1,119 @@
+"""``lm-eval-octopack``: lm-eval's CLI with our tasks and models, plus a few commands of our own.
+
+    lm-eval-octopack --model vllm --model_args pretrained=... --tasks humanevalfix-python ...
+    lm-eval-octopack score --task humanevalfixtests-python --generations gens.json
+    lm-eval-octopack report results.json
+    lm-eval-octopack doctor [LANG ...]
+    lm-eval-octopack setup [LANG ...]
+
+Anything that is not one of our commands goes to lm-eval unchanged (``run``, ``ls``,
+``validate`` and the legacy flag-only form), after three things lm-eval does late or not at all:
+
+* ``--confirm_run_unsafe_code`` and the toolchains of the requested languages are checked
+  *before* a model is loaded;
+* vLLM models get ``--batch_size auto`` unless a batch size is given (lm-eval's CLI default of
+  1 sends vLLM one prompt at a time);
+* explain-synthesize tasks without ``describe_samples`` first run the describe stage with the
+  same model, so that HumanEvalExplain runs in one command.
+"""
+
+from __future__ import annotations
+
+import sys
+
+OUR_COMMANDS = {
+    "score": "lm_eval_octopack.humanevalpack.score:main",
+    "report": "lm_eval_octopack.report:main_report",
+    "doctor": "lm_eval_octopack.doctor:main_doctor",
+    "setup": "lm_eval_octopack.doctor:main_setup",
+}
+VLLM_MODELS = {"vllm", "octopack-vllm", "vllm-vlm"}
+
+
+class UsageError(SystemExit):
+    def __init__(self, message: str) -> None:
+        print(f"lm-eval-octopack: error: {message}", file=sys.stderr)
+        super().__init__(2)
+
+
+def _call(target: str, argv: list[str]) -> int:
+    import importlib
+
+    module_name, function_name = target.split(":")
+    return int(getattr(importlib.import_module(module_name), function_name)(argv) or 0)
+
+
+def flag_value(argv: list[str], flag: str) -> str | None:
+    for index, arg in enumerate(argv):
+        if arg == flag and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def requested_tasks(argv: list[str]) -> list[str]:
+    value = flag_value(argv, "--tasks")
+    if not value:
+        return []
+    return [name for part in value.split(",") for name in part.split() if name]
+
+
+def code_languages(task_names: list[str]) -> set[str]:
+    """The execution languages a task selection needs (task, group and glob names)."""
+    from fnmatch import fnmatch
+
+    from lm_eval_octopack.taskgen import task_languages
+
+    needed: set[str] = set()
+    for name, languages in task_languages().items():
+        if any(fnmatch(name, pattern) for pattern in task_names):
+            needed |= languages
+    return needed
+
+
+def preflight(argv: list[str]) -> list[str]:
+    """Checks and defaults that must happen before lm-eval loads a model."""
+    languages = code_languages(requested_tasks(argv))
+    if languages and "--confirm_run_unsafe_code" not in argv:
+        raise UsageError(
+            "HumanEvalPack tasks execute model-written code (sandboxed). Add --confirm_run_unsafe_code to proceed."
+        )
+    if languages and "--predict_only" not in argv:
+        from lm_eval_octopack.doctor import require_toolchains
+
+        require_toolchains(sorted(languages))
+    if flag_value(argv, "--model") in VLLM_MODELS and flag_value(argv, "--batch_size") is None:
+        argv = [*argv, "--batch_size", "auto"]
+    return argv
+
+
+def run_lm_eval(argv: list[str]) -> int:
+    from lm_eval_octopack import plugin
+    from lm_eval_octopack.humanevalpack import explain_stage
+
+    plugin.ensure_registered()
+    is_run = bool(argv) and (argv[0] == "run" or argv[0].startswith("-"))
+    if is_run:
+        argv = preflight(argv)
+        explain_stage.install()
+    from lm_eval.__main__ import cli_evaluate
+
+    sys.argv = ["lm-eval-octopack", *argv]
+    cli_evaluate()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in OUR_COMMANDS:
+        return _call(OUR_COMMANDS[argv[0]], argv[1:])
+    try:
+        return run_lm_eval(argv)
+    except KeyboardInterrupt:
+        print("interrupted; finished executions are kept in the result store", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
