@@ -107,7 +107,12 @@ def read_rows(metadata: dict[str, Any]) -> list[dict[str, Any]]:
             return builder_rows(json.load(handle))
     hub_rows = load_hub_split(SUITE, str(metadata.get("drop_hub_id") or HUB_ID), None, "validation")
     return [
-        {"query_id": r["query_id"], "passage": r["passage"], "question": r["question"], "spans": r["answers_spans"]["spans"]}
+        {
+            "query_id": r["query_id"],
+            "passage": r["passage"],
+            "question": r["question"],
+            "spans": r["answers_spans"]["spans"],
+        }
         for r in hub_rows
     ]
 

@@ -43,7 +43,7 @@ def read_rows(path: Path) -> list[MmluRow]:
     frame = pd.read_csv(path, header=None)
     rows = []
     for values in frame.itertuples(index=False):
-        cells = ["{}".format(value) for value in values]
+        cells = [f"{value}" for value in values]
         rows.append((cells[0], cells[1:-1], cells[-1]))
     return rows
 
@@ -52,7 +52,9 @@ def subject_rows(data_dir: Path, subject: str, split: str) -> list[MmluRow]:
     return read_rows(require_file(SUITE, data_dir / split / f"{subject}_{split}.csv"))
 
 
-def build_docs(subject: str, dev: list[MmluRow], test: list[MmluRow], ntrain: int, fits: FitsCheck | None) -> list[dict]:
+def build_docs(
+    subject: str, dev: list[MmluRow], test: list[MmluRow], ntrain: int, fits: FitsCheck | None
+) -> list[dict]:
     header = mmlu_header(subject)
     shots = [mmlu_block(q, opts, ans) for q, opts, ans in dev[:ntrain]]
     docs = []

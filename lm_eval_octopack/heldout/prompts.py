@@ -53,7 +53,11 @@ CRASS_SHOTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     (
         "A lightning hits a tree.",
         "What would have happened if a marble would have hit the tree?",
-        ("It would have burned down.", "Nothing special would have happened.", "The tree would have kissed the lightning."),
+        (
+            "It would have burned down.",
+            "Nothing special would have happened.",
+            "The tree would have kissed the lightning.",
+        ),
         "Nothing special would have happened.",
     ),
     (

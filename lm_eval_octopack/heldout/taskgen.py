@@ -104,7 +104,9 @@ def render() -> dict[str, str]:
     )
     for shots in SHOTS["crass"]:
         name = f"instructeval_crass_{shots}shot"
-        files[f"instructeval/crass/{name}.yaml"] = generative_task(name, f"crass_{shots}shot", "crass", {"instructeval_shots": shots})
+        files[f"instructeval/crass/{name}.yaml"] = generative_task(
+            name, f"crass_{shots}shot", "crass", {"instructeval_shots": shots}
+        )
     for category in CATEGORIES:
         files[f"instructeval/hhh/{category}.yaml"] = hhh_task(category)
     files["instructeval/hhh/_instructeval_hhh.yaml"] = group(
@@ -114,7 +116,12 @@ def render() -> dict[str, str]:
         members = [f"instructeval_{suite}_{shots}shot" for shots in SHOTS[suite]]
         files[f"instructeval/{suite}/_instructeval_{suite}.yaml"] = group(f"instructeval_{suite}", members, None)
     tables = {
-        "instructeval_table2": ["instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_drop_3shot", "instructeval_crass_3shot"],
+        "instructeval_table2": [
+            "instructeval_mmlu_5shot",
+            "instructeval_bbh_3shot",
+            "instructeval_drop_3shot",
+            "instructeval_crass_3shot",
+        ],
         "instructeval_table3": ["instructeval_mmlu_0shot", "instructeval_bbh_0shot", "instructeval_crass_0shot"],
         "instructeval_table4": ["instructeval_hhh"],
     }
