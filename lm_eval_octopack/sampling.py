@@ -49,7 +49,13 @@ class GroupPlan:
 
     def sampling_params(self) -> dict[str, Any]:
         """Keyword arguments for ``vllm.SamplingParams``."""
-        return {**self.sampling_kwargs, "n": self.n, "seed": self.seed, "max_tokens": self.max_gen_toks, "stop": self.until}
+        return {
+            **self.sampling_kwargs,
+            "n": self.n,
+            "seed": self.seed,
+            "max_tokens": self.max_gen_toks,
+            "stop": self.until,
+        }
 
     def cache_gen_kwargs(self) -> dict[str, Any]:
         """What lm-eval's vLLM backend passes to ``cache_hook.add_partial`` as gen_kwargs."""

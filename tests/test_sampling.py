@@ -85,7 +85,11 @@ def make_requests(task: str, doc_ids: list[int], repeats: int, gen_kwargs: dict 
 
 def run(requests, base_seed: int = 1234, llm: FakeLLM | None = None, **kwargs) -> list[str]:
     return generate_grouped(
-        requests, fake_generate(llm or FakeLLM()), base_seed=base_seed, eos="<|endoftext|>", default_max_gen_toks=256,
+        requests,
+        fake_generate(llm or FakeLLM()),
+        base_seed=base_seed,
+        eos="<|endoftext|>",
+        default_max_gen_toks=256,
         **kwargs,
     )
 
@@ -134,8 +138,12 @@ def test_samples_do_not_depend_on_limit_batch_or_other_tasks():
 def test_seed_changes_with_base_seed_task_doc_and_context():
     seed = derive_seed(1234, "t", 0, "ctx")
     assert seed == derive_seed(1234, "t", 0, "ctx")
-    variants = {derive_seed(1235, "t", 0, "ctx"), derive_seed(1234, "u", 0, "ctx"), derive_seed(1234, "t", 1, "ctx"),
-                derive_seed(1234, "t", 0, "ctx2")}
+    variants = {
+        derive_seed(1235, "t", 0, "ctx"),
+        derive_seed(1234, "u", 0, "ctx"),
+        derive_seed(1234, "t", 1, "ctx"),
+        derive_seed(1234, "t", 0, "ctx2"),
+    }
     assert seed not in variants and len(variants) == 4
     assert 0 <= seed < 2**63
     requests = make_requests("humanevalfixtests-python", [0], repeats=3)
@@ -163,8 +171,9 @@ def test_until_is_cut_like_lm_eval_and_eos_is_a_stop():
 
 
 def test_gen_kwargs_normalisation_matches_lm_eval_rules():
-    kwargs, until, max_gen_toks = vllm_gen_kwargs({"until": "\n\n", "do_sample": False}, eos="</s>",
-                                                  default_max_gen_toks=99)
+    kwargs, until, max_gen_toks = vllm_gen_kwargs(
+        {"until": "\n\n", "do_sample": False}, eos="</s>", default_max_gen_toks=99
+    )
     assert kwargs["temperature"] == 0.0 and until == ["\n\n", "</s>"] and max_gen_toks == 99
 
 

@@ -1,0 +1,152 @@
+"""Read lm-eval results (JSON files, output directories or ``simple_evaluate``'s dict) and samples."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lm_eval_octopack.report.model import GENERATION_ONLY, Report, SampleRecord, TaskScore, parse_task
+
+PREFERRED_FILTER = "execution"
+_METRIC_RE = re.compile(r"^(pass@\d+),(.+)$")
+_RESULTS_RE = re.compile(r"^results_(.+)\.json$")
+_SAMPLES_RE = re.compile(r"^samples_(.+)_([^_]+)\.jsonl$")
+
+ResultsSource = str | Path | Mapping[str, Any]
+
+
+def build_report(paths: Iterable[ResultsSource], samples: Iterable[str | Path] = ()) -> Report:
+    """Merge results from files, directories (searched recursively for ``results_*.json``) or
+    in-memory dicts. ``samples_<task>_<date>.jsonl`` files beside a results file with the same
+    date are read too, as are the ``samples`` an in-memory dict carries; ``samples`` adds more.
+    Later sources win when two give the same task."""
+    report = Report(model_name="")
+    for source in paths:
+        if isinstance(source, Mapping):
+            _add_results(report, source, "<in-memory results>")
+            for task, lines in (source.get("samples") or {}).items():
+                _add_samples(report, task, lines)
+            continue
+        for results_file in _results_files(Path(source)):
+            data = json.loads(results_file.read_text())
+            _add_results(report, data, str(results_file))
+            for task, samples_file in _samples_beside(results_file).items():
+                _add_samples(report, task, _read_jsonl(samples_file))
+    for samples_file in samples:
+        task = _task_of_samples_file(Path(samples_file))
+        _add_samples(report, task, _read_jsonl(Path(samples_file)))
+    report.model_name = report.model_name or "model"
+    return report
+
+
+def _results_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*.json") if _RESULTS_RE.match(p.name))
+        if not found:
+            raise FileNotFoundError(f"no results_*.json under {path}")
+        return found
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return [path]
+
+
+def _samples_beside(results_file: Path) -> dict[str, Path]:
+    """Samples written in the same run: lm-eval gives them the results file's date suffix."""
+    match = _RESULTS_RE.match(results_file.name)
+    date = match.group(1) if match else None
+    found = {}
+    for candidate in sorted(results_file.parent.glob("samples_*.jsonl")):
+        parsed = _SAMPLES_RE.match(candidate.name)
+        if parsed and (date is None or parsed.group(2) == date):
+            found[parsed.group(1)] = candidate
+    return found
+
+
+def _task_of_samples_file(path: Path) -> str:
+    parsed = _SAMPLES_RE.match(path.name)
+    if not parsed:
+        raise ValueError(f"{path.name}: expected samples_<task>_<date>.jsonl")
+    return parsed.group(1)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def model_name_of(results: Mapping[str, Any]) -> str:
+    if results.get("model_name"):
+        return str(results["model_name"])
+    config = results.get("config") or {}
+    model_args = config.get("model_args")
+    if isinstance(model_args, Mapping):
+        model_args = ",".join(f"{k}={v}" for k, v in model_args.items())
+    for part in str(model_args or "").split(","):
+        key, _, value = part.partition("=")
+        if key.strip() in ("pretrained", "model", "path") and value:
+            return value.strip()
+    return str(config.get("model") or "")
+
+
+def pass_metrics(task_results: Mapping[str, Any]) -> dict[str, float]:
+    """``{"pass@1": x, ...}`` from ``"pass@1,<filter>"`` keys, preferring the ``execution`` filter."""
+    by_filter: dict[str, dict[str, float]] = {}
+    for key, value in task_results.items():
+        match = _METRIC_RE.match(key)
+        if match and isinstance(value, int | float):
+            by_filter.setdefault(match.group(2), {})[match.group(1)] = float(value)
+    if not by_filter:
+        return {}
+    return by_filter.get(PREFERRED_FILTER) or by_filter[sorted(by_filter)[0]]
+
+
+def _add_results(report: Report, results: Mapping[str, Any], origin: str) -> None:
+    report.sources.append(origin)
+    report.model_name = report.model_name or model_name_of(results)
+    n_samples = results.get("n-samples") or {}
+    for task, task_results in (results.get("results") or {}).items():
+        parsed = parse_task(task)
+        if parsed is None:
+            report.other_results[task] = dict(task_results)
+            continue
+        scenario, language = parsed
+        if scenario == GENERATION_ONLY:
+            report.generation_only.append(task)
+            continue
+        metrics = pass_metrics(task_results)
+        if metrics:
+            n_docs = (n_samples.get(task) or {}).get("effective")
+            report.scores[task] = TaskScore(task, scenario, language, metrics, n_docs)
+
+
+def _add_samples(report: Report, task: str, lines: Iterable[Mapping[str, Any]]) -> None:
+    parsed = parse_task(task)
+    if parsed is None or parsed[0] == GENERATION_ONLY:
+        return
+    report.samples = [record for record in report.samples if record.task != task]
+    for line in lines:
+        if line.get("filter", PREFERRED_FILTER) != PREFERRED_FILTER:
+            continue
+        report.samples.append(_sample_record(task, parsed, line))
+
+
+def _sample_record(task: str, parsed: tuple[str, str], line: Mapping[str, Any]) -> SampleRecord:
+    doc = line.get("doc") or {}
+    verdicts = line.get("verdicts") or []
+    statuses = [str(verdict.get("status", "error")) for verdict in verdicts if isinstance(verdict, Mapping)]
+    pass_at_1 = line.get("pass@1")
+    if pass_at_1 is None and statuses:
+        pass_at_1 = statuses.count("passed") / len(statuses)
+    return SampleRecord(
+        task=task,
+        scenario=parsed[0],
+        language=parsed[1],
+        doc_id=line.get("doc_id"),
+        task_id=doc.get("task_id"),
+        bug_type=doc.get("bug_type"),
+        failure_symptoms=doc.get("failure_symptoms"),
+        pass_at_1=None if pass_at_1 is None else float(pass_at_1),
+        statuses=statuses,
+    )

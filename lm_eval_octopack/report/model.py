@@ -1,0 +1,113 @@
+"""Report data: HumanEvalPack scores and per-sample verdicts read from lm-eval outputs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import mean
+from typing import Any
+
+LANGUAGES = ["python", "js", "java", "go", "cpp", "rust"]
+LANGUAGE_LABELS = {"python": "Python", "js": "JavaScript", "java": "Java", "go": "Go", "cpp": "C++", "rust": "Rust"}
+SCENARIOS = ["HumanEvalFix", "HumanEvalExplain", "HumanEvalSynthesize", "HumanEvalFixDocs"]
+GENERATION_ONLY = "HumanEvalExplainDescribe"
+_TASK_SCENARIO = {
+    "fixtests": "HumanEvalFix",
+    "fix": "HumanEvalFix",
+    "fixdocs": "HumanEvalFixDocs",
+    "explainsynthesize": "HumanEvalExplain",
+    "explaindescribe": GENERATION_ONLY,
+    "synthesize": "HumanEvalSynthesize",
+}
+_TASK_RE = re.compile(r"^humaneval(fixtests|fixdocs|fix|explainsynthesize|explaindescribe|synthesize)-([a-z]+)$")
+STATUSES = ["passed", "failed", "compile_error", "timeout", "error"]
+BUG_TYPE_GROUPS = {"missing logic": "missing", "excess logic": "excess"}  # every other bug type is "wrong" logic
+
+
+def parse_task(task: str) -> tuple[str, str] | None:
+    """``humanevalfixtests-js`` -> ("HumanEvalFix", "js"); None for other tasks."""
+    match = _TASK_RE.match(task)
+    if not match or match.group(2) not in LANGUAGES:
+        return None
+    return _TASK_SCENARIO[match.group(1)], match.group(2)
+
+
+def bug_type_group(bug_type: str) -> str:
+    return BUG_TYPE_GROUPS.get(bug_type, "wrong")
+
+
+@dataclass
+class TaskScore:
+    task: str
+    scenario: str
+    language: str
+    metrics: dict[str, float]  # "pass@1" -> fraction in [0, 1]
+    n_docs: int | None = None
+
+
+@dataclass
+class SampleRecord:
+    """One doc of one task, as logged in ``samples_<task>_<date>.jsonl``."""
+
+    task: str
+    scenario: str
+    language: str
+    doc_id: int | None
+    task_id: str | None
+    bug_type: str | None
+    failure_symptoms: str | None
+    pass_at_1: float | None
+    statuses: list[str]
+
+
+@dataclass
+class Cell:
+    value: float | None  # percent, one decimal when rendered
+    partial: bool = False  # Avg. over fewer than six languages
+
+
+@dataclass
+class TableRow:
+    label: str
+    cells: list[Cell]  # one per language, then Avg.
+    published: bool = False
+    source: str | None = None
+
+
+@dataclass
+class Report:
+    model_name: str
+    scores: dict[str, TaskScore] = field(default_factory=dict)
+    samples: list[SampleRecord] = field(default_factory=list)
+    generation_only: list[str] = field(default_factory=list)
+    other_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # tasks we do not tabulate
+    sources: list[str] = field(default_factory=list)
+
+    def scenario_score(self, scenario: str, language: str, metric: str) -> float | None:
+        for score in self.scores.values():
+            if score.scenario == scenario and score.language == language and metric in score.metrics:
+                return score.metrics[metric]
+        return None
+
+    def scenarios(self) -> list[str]:
+        present = {score.scenario for score in self.scores.values()}
+        return [scenario for scenario in SCENARIOS if scenario in present]
+
+    def metrics(self) -> list[str]:
+        found = {metric for score in self.scores.values() for metric in score.metrics}
+        return sorted(found, key=lambda name: int(name.split("@")[1]))
+
+    def row(self, scenario: str, metric: str) -> TableRow:
+        values = [self.scenario_score(scenario, language, metric) for language in LANGUAGES]
+        percents = [None if value is None else 100.0 * value for value in values]
+        return TableRow(scenario, [Cell(value) for value in percents] + [average_cell(percents)])
+
+    def heldout_results(self) -> dict[str, dict[str, Any]]:
+        return {task: value for task, value in self.other_results.items() if task.startswith("instructeval_")}
+
+
+def average_cell(values: list[float | None]) -> Cell:
+    present = [value for value in values if value is not None]
+    if not present:
+        return Cell(None)
+    return Cell(mean(present), partial=len(present) < len(values))

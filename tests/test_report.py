@@ -1,0 +1,151 @@
+"""Reports from hand-written lm-eval results/samples fixtures (tests/fixtures/report/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from lm_eval_octopack.report import (
+    bug_group_breakdown,
+    bug_type_breakdown,
+    build_report,
+    failure_symptom_breakdown,
+    main_report,
+    render_console,
+    render_html,
+    render_markdown,
+    render_png,
+    status_breakdown,
+    table_rows,
+)
+from lm_eval_octopack.report.model import parse_task
+from lm_eval_octopack.report.published import published_models
+
+RUN_DIR = Path(__file__).parent / "fixtures" / "report" / "run1"
+MODEL_DIR = RUN_DIR / "org__tiny-coder"
+RESULTS_FILE = MODEL_DIR / "results_2025-01-01T00-00-00.000000.json"
+SAMPLES_FILE = MODEL_DIR / "samples_humanevalfixtests-python_2025-01-01T00-00-00.000000.jsonl"
+
+
+def cells(rows, label: str) -> list[str]:
+    row = next(row for row in rows if row.label == label)
+    return [("–" if c.value is None else f"{c.value:.1f}") + ("†" if c.partial else "") for c in row.cells]
+
+
+def test_task_names_map_to_table_rows():
+    assert parse_task("humanevalfixtests-js") == ("HumanEvalFix", "js")
+    assert parse_task("humanevalfix-cpp") == ("HumanEvalFix", "cpp")
+    assert parse_task("humanevalfixdocs-rust") == ("HumanEvalFixDocs", "rust")
+    assert parse_task("humanevalexplainsynthesize-go") == ("HumanEvalExplain", "go")
+    assert parse_task("humanevalsynthesize-python") == ("HumanEvalSynthesize", "python")
+    assert parse_task("humanevalsynthesize-kotlin") is None
+    assert parse_task("instructeval_mmlu") is None
+
+
+def test_table_numbers_from_a_results_directory():
+    report = build_report([RUN_DIR])
+    assert report.model_name == "org/tiny-coder"
+    rows = table_rows(report, "pass@1")
+    assert [row.label for row in rows] == [
+        "HumanEvalFix",
+        "HumanEvalExplain",
+        "HumanEvalSynthesize",
+        "HumanEvalFixDocs",
+    ]
+    assert cells(rows, "HumanEvalSynthesize") == ["40.0", "30.0", "20.0", "10.0", "50.0", "60.0", "35.0"]
+    assert cells(rows, "HumanEvalFix") == ["50.0", "25.0", "–", "–", "–", "–", "37.5†"]
+    assert cells(rows, "HumanEvalExplain") == ["–", "–", "–", "12.3", "–", "–", "12.3†"]
+    assert cells(table_rows(report, "pass@10"), "HumanEvalFix")[0] == "75.0"
+    assert report.metrics() == ["pass@1", "pass@10"]
+    assert report.generation_only == ["humanevalexplaindescribe-python"]
+    assert report.scores["humanevalfixtests-python"].n_docs == 4
+
+
+def test_samples_of_the_same_run_give_the_breakdowns():
+    report = build_report([RESULTS_FILE])
+    assert {s.doc_id for s in report.samples} == {0, 1, 2, 3}  # stale run and "raw" filter ignored
+    groups = {(row.key): row.by_language["python"] for row in bug_group_breakdown(report)}
+    assert groups == {"missing": (1, 100.0), "excess": (1, 50.0), "wrong": (2, 25.0)}
+    types = {row.key: row.by_language["python"][1] for row in bug_type_breakdown(report)}
+    assert types["operator misuse"] == 50.0  # from verdicts: the line has no pass@1
+    symptoms = {row.key: row.overall() for row in failure_symptom_breakdown(report)}
+    assert symptoms == {"incorrect output": (3, pytest.approx(200 / 3)), "infinite loop": (1, 0.0)}
+    [status] = status_breakdown(report)
+    assert (status.scenario, status.language) == ("HumanEvalFix", "python")
+    assert status.counts == {"passed": 4, "failed": 2, "compile_error": 1, "timeout": 1, "error": 0}
+
+
+def test_in_memory_results_from_simple_evaluate_work_the_same():
+    results = json.loads(RESULTS_FILE.read_text())
+    results["samples"] = {
+        "humanevalfixtests-python": [json.loads(line) for line in SAMPLES_FILE.read_text().splitlines()]
+    }
+    from_dict, from_file = build_report([results]), build_report([RESULTS_FILE])
+    assert cells(table_rows(from_dict, "pass@1"), "HumanEvalFix") == cells(
+        table_rows(from_file, "pass@1"), "HumanEvalFix"
+    )
+    assert status_breakdown(from_dict)[0].counts == status_breakdown(from_file)[0].counts
+
+
+def test_published_rows_follow_our_rows_and_cite_a_source():
+    rows = table_rows(build_report([RESULTS_FILE]), "pass@1", compare=["OctoCoder", "GPT-4"])
+    labels = [row.label for row in rows]
+    at = labels.index("HumanEvalSynthesize")
+    assert labels[at + 1 : at + 3] == ["OctoCoder (published)", "GPT-4 (published)"]
+    assert cells(rows, "OctoCoder (published)") == ["46.2", "39.2", "38.2", "30.4", "35.6", "23.4", "35.5"]
+    assert all(model["source"] for model in published_models().values())
+
+
+def test_markdown_and_html_contain_the_numbers():
+    report = build_report([RESULTS_FILE])
+    markdown = render_markdown(report, compare=["OctoCoder"])
+    assert "| HumanEvalSynthesize | 40.0 | 30.0 | 20.0 | 10.0 | 50.0 | 60.0 | 35.0 |" in markdown
+    assert "| Python | JavaScript | Java | Go | C++ | Rust | Avg. |" in markdown
+    assert "OctoCoder (published) | 46.2" in markdown and "Sources of published rows" in markdown
+    assert "| HumanEvalFix | python | 4 | 2 | 1 | 1 | 0 | 8 |" in markdown.replace("Python", "python")
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>") and "<td>35.0</td>" in page and "<td>12.3†</td>" in page
+
+
+def test_console_table_renders_numbers():
+    console = Console(record=True, width=160)
+    render_console(build_report([RESULTS_FILE]), compare=["StarCoder"], console=console)
+    text = console.export_text()
+    assert "HumanEvalSynthesize" in text and "35.0" in text and "StarCoder (published)" in text
+    assert "missing" in text and "compile error" in text
+
+
+def test_png_heatmap_is_written(tmp_path: Path):
+    pytest.importorskip("matplotlib", reason="matplotlib is the [report] extra")
+    path = render_png(build_report([RESULTS_FILE]), tmp_path / "table.png", compare=["OctoCoder"])
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 5000
+
+
+def test_main_report_writes_every_format(tmp_path: Path, capsys):
+    code = main_report([str(RUN_DIR), "--compare", "octocoder", "--output-dir", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert "HumanEvalFix" in (tmp_path / "report.md").read_text()
+    assert "<table>" in (tmp_path / "report.html").read_text()
+    if (tmp_path / "report.png").exists():
+        assert (tmp_path / "report.png").stat().st_size > 0
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_main_report_rejects_unknown_names_and_missing_files(tmp_path: Path, capsys):
+    assert main_report([str(RESULTS_FILE), "--compare", "NoSuchModel", "--quiet"]) == 2
+    assert "available:" in capsys.readouterr().err
+    assert main_report([str(tmp_path / "missing.json"), "--quiet"]) == 2
+    assert main_report(["--list-published"]) == 0
+    assert "OctoCoder" in capsys.readouterr().out
+
+
+def test_explicit_samples_file_is_read(tmp_path: Path):
+    results = tmp_path / "results_x.json"
+    results.write_text(RESULTS_FILE.read_text())
+    assert build_report([results]).samples == []
+    report = build_report([results], samples=[SAMPLES_FILE])
+    assert len(report.samples) == 4
