@@ -281,11 +281,11 @@ class BwrapSandbox(ProcessRunner):
             self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs", "/tmp",
-            "--bind", str(workdir), str(workdir),
         ]  # fmt: skip
-        for path in read_only:  # paths under /tmp would otherwise be hidden by the tmpfs
+        for path in read_only:  # re-exposes paths under /tmp, which the tmpfs hides
             command += ["--ro-bind", str(path), str(path)]
-        return command + ["--chdir", str(workdir), "--", *argv]
+        # the workdir comes last: a read-only parent (e.g. the cache dir holding the scratch dirs) must not cover it
+        return command + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--", *argv]
 
 
 class UnsandboxedRunner(ProcessRunner):

@@ -48,7 +48,8 @@ class LocalBackend:
     sandbox: "bwrap" (default), "none" (explicit opt-out, no isolation), or any ``SandboxRunner``.
     progress: show a live per-language progress display (only on a terminal).
     cache_dir: toolchain dependencies, scratch dirs and the default store (default ``default_cache_dir()``).
-    batch_size: chunk size for languages that offer ``execute_batch``.
+    batch_size: chunk size for languages that offer ``execute_batch`` (1 = never batch).
+    scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class LocalBackend:
         progress: bool = True,
         cache_dir: str | os.PathLike | None = None,
         batch_size: int = 16,
+        scratch_dir: str | os.PathLike | None = None,
     ):
         self.workers = max(1, int(workers or default_workers()))
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -66,6 +68,7 @@ class LocalBackend:
         self.sandbox = sandbox if sandbox is not None and not isinstance(sandbox, str) else make_sandbox(sandbox)
         self.progress = progress
         self.batch_size = max(1, batch_size)
+        self.scratch = Path(scratch_dir) if scratch_dir is not None else self.cache_dir / "scratch"
 
     def run(self, programs: Sequence[Program]) -> list[Verdict]:
         """One verdict per program, in order. Toolchain problems raise before anything executes."""
@@ -118,10 +121,6 @@ class LocalBackend:
             done, _ = wait(running)
             _raise_failures(done)
 
-    @property
-    def scratch(self) -> Path:
-        return self.cache_dir / "scratch"
-
     def _jobs(self, programs: Sequence[Program]) -> Iterator[Callable[[OnResult], None]]:
         """Per-program (or per-chunk for batching languages) jobs, languages interleaved so cheap and
         compile-heavy languages share the cores."""
@@ -134,7 +133,7 @@ class LocalBackend:
 
     def _language_jobs(self, name: str, programs: list[Program]) -> Iterator[Callable[[OnResult], None]]:
         language = get_language(name)
-        if callable(getattr(language, "execute_batch", None)) and len(programs) > 1:
+        if callable(getattr(language, "execute_batch", None)) and self.batch_size > 1 and len(programs) > 1:
             for i in range(0, len(programs), self.batch_size):
                 chunk = programs[i : i + self.batch_size]
                 yield lambda on_result, chunk=chunk: self._run_batch(chunk, on_result)

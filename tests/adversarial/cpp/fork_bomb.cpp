@@ -1,0 +1,5 @@
+#include <unistd.h>
+// __MARKER__
+int main() {
+    while (true) fork();
+}

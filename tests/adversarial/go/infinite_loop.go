@@ -1,0 +1,8 @@
+package main
+
+import "testing"
+
+func TestInfiniteLoop(t *testing.T) {
+	for {
+	}
+}

@@ -1,0 +1,2 @@
+const line = 'x'.repeat(1000) + '\n';
+while (true) process.stdout.write(line);
