@@ -1,0 +1,74 @@
+"""Helpers shared by the compiled-language modules (java, go, cpp, rust).
+
+Only tool discovery, environment building and result-to-verdict mapping live here; every process that touches a
+program still goes through the ``SandboxRunner`` the module is handed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..types import Verdict, excerpt
+from .base import CommandResult
+
+BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def find_tool(name: str, extra_dirs: Sequence[str] = ()) -> str | None:
+    """Absolute path of a tool: PATH first, then well-known install dirs (e.g. /usr/local/go/bin, ~/.cargo/bin)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for directory in extra_dirs:
+        candidate = Path(os.path.expanduser(directory)) / name
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def tool_output(argv: Sequence[str], timeout: float = 30.0) -> str:
+    """First non-empty line of a trusted tool's version output ('' when it cannot run)."""
+    try:
+        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def sandbox_env(workdir: Path, path_dirs: Sequence[str] = (), **extra: str) -> dict[str, str]:
+    """A small explicit environment: nothing inherited from the caller except what a toolchain needs."""
+    path = ":".join([*path_dirs, BASE_PATH])
+    env = {"PATH": path, "HOME": str(workdir), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def existing(paths: Sequence[Path]) -> list[Path]:
+    """Read-only mounts must exist. Pass language subdirs of the cache, never the cache root: per-program
+    workdirs may live under it and must stay writable."""
+    return [path for path in paths if path.exists()]
+
+
+def command_log(result: CommandResult) -> str:
+    return excerpt((result.stderr or "") + ("\n" if result.stderr and result.stdout else "") + (result.stdout or ""))
+
+
+def compile_failure(result: CommandResult, tool: str) -> Verdict:
+    if result.timed_out:
+        return Verdict("timeout", f"{tool}: compile timed out after {result.seconds:.1f}s", result.seconds)
+    return Verdict("compile_error", command_log(result), result.seconds)
+
+
+def run_verdict(result: CommandResult, compile_seconds: float = 0.0) -> Verdict:
+    """Pass = the test program exited 0 (the reference rule for java, go, cpp and rust)."""
+    seconds = compile_seconds + result.seconds
+    if result.timed_out:
+        return Verdict("timeout", f"run timed out after {result.seconds:.1f}s", seconds)
+    if result.returncode == 0:
+        return Verdict("passed", "", seconds)
+    return Verdict("failed", f"exit code {result.returncode}\n{command_log(result)}", seconds)

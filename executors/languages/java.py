@@ -1,0 +1,141 @@
+"""Java: the reference writes ``Main.java``, runs ``javac Main.java`` then ``java -cp . Main`` (no ``-ea``);
+pass = exit 0.
+
+Speed-ups that keep the verdicts: the JVMs run C1-only with SerialGC (start-up bound work), and
+``execute_batch`` compiles all programs of a batch in ONE sandboxed JVM running ``BatchCompile`` (javax.tools, so
+the compiler is warm after the first program; each program still gets its own directory, classpath and output).
+Programs the batch compiler did not reach are compiled alone with plain ``javac``. Each program then runs in a
+fresh JVM. Sources are read as UTF-8, the reference's JDK 18 default.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..types import Limits, Program, Verdict, excerpt
+from .base import CommandResult, SandboxRunner, ToolReport
+from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+
+SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
+RESULT_FILE = ".javac_result"
+FAST_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
+JAVAC_OPTIONS = ("-encoding", "UTF-8", "-proc:none")
+INSTALL_HINT = "apt-get install openjdk-17-jdk-headless (Java >= 16 is required: Java/151 uses pattern matching)"
+BATCH_COMPILE_SECONDS = 2.0  # extra compile budget per additional program in one batch JVM
+
+
+class JavaLanguage:
+    name = "java"
+
+    def check(self, cache_dir: Path) -> ToolReport:
+        report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)
+        for tool, flag in (("javac", "-version"), ("java", "-version")):
+            path = find_tool(tool)
+            if path:
+                report.found[tool] = tool_output([path, flag])
+            else:
+                report.missing.append(tool)
+        javac = find_tool("javac")
+        if javac and not (_driver_dir(cache_dir, javac) / "BatchCompile.class").is_file():
+            report.found["batch compiler"] = "not built yet (prepare); plain javac is used"
+        report.ok = not report.missing
+        return report
+
+    def prepare(self, cache_dir: Path) -> None:
+        javac = find_tool("javac")
+        if javac is None:
+            return
+        target = _driver_dir(cache_dir, javac)
+        if (target / "BatchCompile.class").is_file():
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run([javac, "-d", str(target), str(SUPPORT_SOURCE)], check=True, capture_output=True, timeout=300)
+
+    def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
+        javac, java = find_tool("javac"), find_tool("java")
+        if javac is None or java is None:
+            return Verdict("error", f"Java toolchain missing: {INSTALL_HINT}")
+        (workdir / "Main.java").write_text(program.source, encoding="utf-8")
+        built = _javac(javac, workdir, sandbox, program.limits)
+        if built.timed_out or built.returncode != 0:
+            return compile_failure(built, "javac")
+        return _run_main(java, workdir, sandbox, program.limits, built.seconds)
+
+    def execute_batch(
+        self, programs: Sequence[Program], workdir: Path, sandbox: SandboxRunner, cache_dir: Path
+    ) -> list[Verdict]:
+        javac, java = find_tool("javac"), find_tool("java")
+        if javac is None or java is None:
+            return [Verdict("error", f"Java toolchain missing: {INSTALL_HINT}") for _ in programs]
+        dirs = [workdir / f"p{index:04d}" for index in range(len(programs))]
+        for directory, program in zip(dirs, programs, strict=True):
+            directory.mkdir()
+            (directory / "Main.java").write_text(program.source, encoding="utf-8")
+        batch = self._batch_compile(java, javac, dirs, programs, sandbox, cache_dir)
+        share = batch.seconds / max(1, len(programs)) if batch else 0.0
+        return [
+            self._finish(java, javac, directory, program, sandbox, share)
+            for directory, program in zip(dirs, programs, strict=True)
+        ]
+
+    def _batch_compile(
+        self, java: str, javac: str, dirs: list[Path], programs: Sequence[Program], sandbox: SandboxRunner,
+        cache_dir: Path,
+    ) -> CommandResult | None:  # fmt: skip
+        driver = _driver_dir(cache_dir, javac)
+        if len(dirs) < 2 or not (driver / "BatchCompile.class").is_file():
+            return None
+        limits = max((p.limits for p in programs), key=lambda lim: lim.compile_timeout)
+        budget = limits.compile_timeout + BATCH_COMPILE_SECONDS * (len(dirs) - 1)
+        argv = [java, *FAST_JVM, *_heap(limits), "-cp", str(driver), "BatchCompile", *(d.name for d in dirs)]
+        return sandbox.run(
+            argv, workdir=dirs[0].parent, timeout=budget, limits=limits, env=sandbox_env(dirs[0].parent),
+            read_only_paths=existing([cache_dir / "java"]),
+        )  # fmt: skip
+
+    def _finish(
+        self, java: str, javac: str, directory: Path, program: Program, sandbox: SandboxRunner, share: float
+    ) -> Verdict:
+        result_file = directory / RESULT_FILE
+        if not result_file.is_file():  # the batch JVM never got here (crash or timeout): compile alone
+            built = _javac(javac, directory, sandbox, program.limits)
+            if built.timed_out or built.returncode != 0:
+                return compile_failure(built, "javac")
+            return _run_main(java, directory, sandbox, program.limits, built.seconds)
+        status, _, diagnostics = result_file.read_text(encoding="utf-8", errors="replace").partition("\n")
+        if status != "ok":
+            return Verdict("compile_error", excerpt(diagnostics), share)
+        return _run_main(java, directory, sandbox, program.limits, share)
+
+
+def _javac(javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) -> CommandResult:
+    argv = [javac, *(f"-J{flag}" for flag in FAST_JVM), *JAVAC_OPTIONS, "Main.java"]
+    return sandbox.run(argv, workdir=workdir, timeout=limits.compile_timeout, limits=limits, env=sandbox_env(workdir))
+
+
+def _run_main(java: str, workdir: Path, sandbox: SandboxRunner, limits: Limits, compile_seconds: float) -> Verdict:
+    argv = [java, *FAST_JVM, *_heap(limits), "-cp", ".", "Main"]
+    ran = sandbox.run(argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=sandbox_env(workdir))
+    return run_verdict(ran, compile_seconds)
+
+
+def _heap(limits: Limits) -> list[str]:
+    # An explicit heap cap keeps the JVM inside the sandbox's memory limit instead of sizing itself from host RAM.
+    return [f"-Xmx{max(64, limits.memory_mb // 2)}m"]
+
+
+@functools.lru_cache(maxsize=4)
+def _javac_version(javac: str) -> str:
+    return tool_output([javac, "-version"])
+
+
+def _driver_dir(cache_dir: Path, javac: str) -> Path:
+    key = hashlib.sha256((_javac_version(javac) + SUPPORT_SOURCE.read_text()).encode()).hexdigest()[:12]
+    return cache_dir / "java" / f"batch-compile-{key}"
+
+
+LANGUAGE = JavaLanguage()
