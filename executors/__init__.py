@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import SandboxUnavailable, ToolchainMissing
 from .languages.base import CommandResult, Language, SandboxRunner, ToolReport
-from .registry import backend_names, get_backend, get_language, register_backend
+from .registry import backend_names, get_backend, get_language, register_backend, register_language
 from .sandbox import make_sandbox
 from .store import ResultStore, default_cache_dir
 from .toolchains import prepare_languages
@@ -31,7 +31,8 @@ from .types import LANGUAGES, STATUSES, Limits, Program, Verdict
 __all__ = [
     "LANGUAGES", "STATUSES", "CommandResult", "Language", "Limits", "Program", "ResultStore", "SandboxRunner",
     "SandboxUnavailable", "ToolReport", "ToolchainMissing", "Verdict", "backend_names", "default_cache_dir",
-    "doctor", "get_backend", "get_language", "make_sandbox", "prepare", "register_backend", "render_doctor",
+    "doctor", "get_backend", "get_language", "make_sandbox", "prepare", "register_backend", "register_language",
+    "render_doctor",
 ]  # fmt: skip
 
 

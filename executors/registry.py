@@ -32,7 +32,8 @@ def get_language(name: str) -> Language:
     if name in _languages:
         return _languages[name]
     if name not in LANGUAGES:
-        raise ValueError(f"unknown language {name!r}; known languages: {', '.join(LANGUAGES)}")
+        known = ", ".join(sorted(set(LANGUAGES) | set(_languages)))
+        raise ValueError(f"unknown language {name!r}; known languages: {known}")
     try:
         module = importlib.import_module(f".languages.{name}", package=__package__)
     except ModuleNotFoundError as e:
@@ -42,6 +43,16 @@ def get_language(name: str) -> Language:
     language = module.LANGUAGE
     _languages[name] = language
     return language
+
+
+def register_language(language: Language) -> None:
+    """Use ``language`` for ``language.name`` (overrides the module of the same name; adds new names)."""
+    _languages[language.name] = language
+
+
+def unregister_language(name: str) -> None:
+    """Forget an override or a loaded module, so the next ``get_language(name)`` imports it again."""
+    _languages.pop(name, None)
 
 
 def register_backend(name: str, cls: Any) -> None:

@@ -1,0 +1,252 @@
+"""Sandbox basics, registries, verdict rules of python/js, dedup and fail-fast toolchain checks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from lm_eval_octopack.executors import (
+    Limits,
+    Program,
+    SandboxUnavailable,
+    ToolchainMissing,
+    Verdict,
+    backend_names,
+    doctor,
+    get_backend,
+    get_language,
+    make_sandbox,
+    register_backend,
+    register_language,
+    render_doctor,
+)
+from lm_eval_octopack.executors.backends.local import LocalBackend
+from lm_eval_octopack.executors.languages.python import PythonLanguage
+from lm_eval_octopack.executors.registry import unregister_language
+from lm_eval_octopack.executors.sandbox import BwrapSandbox, CgroupPool, UnsandboxedRunner
+from lm_eval_octopack.executors.toolchains import forget_prepared
+
+LIMITS = Limits(run_timeout=5, scratch_mb=8, max_output_bytes=1000)
+
+
+class CountingSandbox:
+    """A real sandbox that also records which programs it was asked to run."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.sources: list[str] = []
+
+    def run(self, argv, *, workdir, **kwargs):
+        self.sources += [p.read_text() for p in Path(workdir).glob("program.py")]
+        return self.inner.run(argv, workdir=workdir, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    try:
+        return make_sandbox("bwrap")
+    except SandboxUnavailable as e:
+        pytest.skip(f"bubblewrap unavailable: {e}")
+
+
+def run(sandbox, tmp_path: Path, script: str, **kwargs):
+    return sandbox.run(
+        ["/bin/sh", "-c", script], workdir=tmp_path, timeout=kwargs.pop("timeout", 5), limits=LIMITS, **kwargs
+    )
+
+
+# ----------------------------------------------------------------------------------------------- sandbox
+
+
+def test_exit_code_and_streams_are_captured(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, "echo out; echo err >&2; exit 3")
+    assert (result.returncode, result.stdout, result.stderr, result.timed_out) == (3, "out\n", "err\n", False)
+
+
+def test_timeout_kills_the_tree_promptly(sandbox, tmp_path):
+    started = time.monotonic()
+    result = run(sandbox, tmp_path, "sleep 30 & sleep 30", timeout=0.5)
+    assert result.timed_out and result.returncode is None
+    assert time.monotonic() - started < 2.5
+
+
+def test_output_is_capped(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, "yes")
+    assert result.output_truncated
+    assert len(result.stdout) == LIMITS.max_output_bytes
+
+
+def test_stdin_is_delivered(sandbox, tmp_path):
+    result = sandbox.run(["cat"], workdir=tmp_path, timeout=5, limits=LIMITS, stdin="hello")
+    assert result.stdout == "hello"
+
+
+def test_environment_is_clean(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt")
+    result = run(sandbox, tmp_path, "env", env={"EXTRA": "1"})
+    names = {line.split("=", 1)[0] for line in result.stdout.splitlines()}
+    assert "NODE_EXTRA_CA_CERTS" not in names and "EXTRA" in names
+    assert f"HOME={tmp_path.resolve()}" in result.stdout.splitlines()
+
+
+def test_only_the_workdir_is_writable(sandbox, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    result = run(sandbox, tmp_path, f"touch inside && touch {outside}/escaped; touch /etc/octopack-escaped")
+    assert (tmp_path / "inside").exists()
+    assert not (outside / "escaped").exists() and not Path("/etc/octopack-escaped").exists()
+    assert "Read-only file system" in result.stderr
+
+
+def test_tmp_is_private_and_size_capped(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, "ls -A /tmp | grep -v '^tmp' ; head -c 20M /dev/zero > /tmp/fill; echo rc=$?")
+    assert "rc=1" in result.stdout and "No space left" in result.stderr
+
+
+def test_network_is_loopback_only(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, "cat /proc/net/dev")
+    interfaces = {line.split(":")[0].strip() for line in result.stdout.splitlines()[2:]}
+    assert interfaces == {"lo"}
+
+
+def test_setsid_orphans_die_with_the_sandbox(sandbox, tmp_path):
+    marker = f"octopack-orphan-{tmp_path.name}"
+    run(sandbox, tmp_path, f"setsid sh -c 'sleep 60; : {marker}' >/dev/null 2>&1 & exit 0")
+    assert not [p for p in Path("/proc").glob("[0-9]*/cmdline") if marker.encode() in _read(p)]
+
+
+def test_unsandboxed_runner_warns_and_still_cleans_up(tmp_path, caplog):
+    pool = CgroupPool()
+    if "pids" not in pool.controllers:
+        pytest.skip("no writable cgroup-v1 pids hierarchy: unsandboxed runs cannot reap setsid orphans here")
+    with caplog.at_level(logging.WARNING):
+        runner = UnsandboxedRunner(cgroups=pool)
+    assert "WITHOUT a sandbox" in caplog.text
+    marker = f"octopack-orphan-{tmp_path.name}"
+    result = run(runner, tmp_path, f"setsid sh -c 'sleep 60; : {marker}' >/dev/null 2>&1 & exit 4")
+    assert result.returncode == 4
+    assert not [p for p in Path("/proc").glob("[0-9]*/cmdline") if marker.encode() in _read(p)]
+
+
+def test_missing_bwrap_is_a_clear_error():
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap.*OCTOPACK_SANDBOX=none"):
+        BwrapSandbox(bwrap="/nonexistent/bwrap")
+
+
+def test_sandbox_mode_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OCTOPACK_SANDBOX", "none")
+    assert isinstance(make_sandbox(), UnsandboxedRunner)
+    with pytest.raises(ValueError, match="unknown sandbox mode"):
+        make_sandbox("docker")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+# ----------------------------------------------------------------------------------------------- registries
+
+
+def test_unknown_language_lists_known_ones():
+    with pytest.raises(ValueError, match="unknown language 'cobol'; known languages: cpp, go, java, js, python, rust"):
+        get_language("cobol")
+
+
+def test_backend_registry(tmp_path):
+    assert {"local", "ray"} <= set(backend_names())
+    with pytest.raises(ValueError, match="unknown execution backend 'nope'.*local"):
+        get_backend("nope")
+
+    class EchoBackend:
+        def __init__(self, verdict: str):
+            self.verdict = verdict
+
+        def run(self, programs):
+            return [Verdict(self.verdict) for _ in programs]
+
+    register_backend("echo", EchoBackend)
+    assert get_backend("echo", verdict="failed").run([Program("python", "")]) == [Verdict("failed")]
+    assert isinstance(get_backend("local", store=False, progress=False, cache_dir=tmp_path), LocalBackend)
+
+
+def test_backend_name_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("OCTOPACK_BACKEND", "local")
+    monkeypatch.setenv("OCTOPACK_WORKERS", "3")
+    backend = get_backend(store=False, progress=False, cache_dir=tmp_path)
+    assert isinstance(backend, LocalBackend) and backend.workers == 3
+
+
+# ----------------------------------------------------------------------------------------------- languages
+
+
+@pytest.fixture
+def backend(tmp_path, sandbox):
+    return LocalBackend(workers=2, store=False, sandbox=CountingSandbox(sandbox), progress=False, cache_dir=tmp_path)
+
+
+def test_python_verdict_rule(backend):
+    programs = {
+        "assert 1 + 1 == 2": "passed",
+        "assert 1 + 1 == 3": "failed",
+        "exit(0)": "failed",  # the reference exec()s the program: SystemExit is an exception there
+        "if __name__ == '__main__':\n    raise SystemExit(1)": "passed",  # the reference never runs main blocks
+        "import numpy\nprint(numpy.zeros(2).sum())": "passed",
+        "while True:\n    pass": "timeout",
+    }
+    limits = Limits(run_timeout=1)
+    verdicts = backend.run([Program("python", source, limits) for source in programs])
+    assert [v.status for v in verdicts] == list(programs.values())
+    assert "AssertionError" in verdicts[1].detail
+
+
+def test_js_verdict_rule(tmp_path, sandbox):
+    backend = LocalBackend(workers=2, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
+    programs = {
+        "console.assert(1 === 1)": "passed",
+        "console.assert(1 === 2)": "failed",  # exit code 0, but "Assertion failed" on stderr
+        "console.log('hi')": "failed",  # any output fails, as in the reference
+        "process.exit(3)": "passed",  # the exit code is ignored, as in the reference
+        "const md5 = require('js-md5'); console.assert(md5('') === 'd41d8cd98f00b204e9800998ecf8427e')": "passed",
+        "while (true) {}": "timeout",
+    }
+    try:
+        verdicts = backend.run([Program("js", source, Limits(run_timeout=1)) for source in programs])
+    except ToolchainMissing as e:
+        pytest.skip(f"node/npm unavailable: {e}")
+    assert [v.status for v in verdicts] == list(programs.values())
+
+
+def test_identical_programs_execute_once(backend):
+    programs = [Program("python", "assert True"), Program("python", "assert False"), Program("python", "assert True")]
+    verdicts = backend.run(programs)
+    assert [v.status for v in verdicts] == ["passed", "failed", "passed"]
+    assert sorted(backend.sandbox.sources) == ["assert False", "assert True"]
+
+
+def test_missing_toolchain_fails_before_anything_runs(backend):
+    register_language(PythonLanguage(interpreter="/nonexistent/python3"))
+    forget_prepared()
+    try:
+        with pytest.raises(ToolchainMissing, match="python.*How to install") as error:
+            backend.run([Program("python", "assert True")])
+        assert error.value.language == "python"
+        assert backend.sandbox.sources == []
+    finally:
+        unregister_language("python")
+        forget_prepared()
+
+
+def test_doctor_reports_tools_and_renders(tmp_path):
+    reports = doctor(["python", "js"], cache_dir=tmp_path)
+    by_language = {r.language: r for r in reports}
+    assert by_language["python"].ok and "numpy" in by_language["python"].found
+    assert "sandbox" in by_language
+    text = render_doctor(reports)
+    assert text.startswith("python   OK") and "numpy" in text
+    if not by_language["js"].ok:
+        assert "install" in text
