@@ -15,6 +15,7 @@ from lm_eval_octopack import tasks_dir
 MODELS: dict[str, str] = {
     "octopack-reference": "lm_eval_octopack.models.reference:ReferenceModel",
     "octopack-vllm": "lm_eval_octopack.models.vllm:OctopackVLLM",
+    "octopack-hf": "lm_eval_octopack.heldout.hhh_model:OctopackHFLM",
 }
 
 

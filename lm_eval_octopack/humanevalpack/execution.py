@@ -19,7 +19,7 @@ def build_programs(docs: Sequence[dict], language: str, final_codes: Sequence[Se
     limits = options.limits(language)
     return [
         [Program(language=language, source=source, limits=limits) for source in assemble_programs(doc, language, list(codes))]
-        for doc, codes in zip(docs, final_codes)
+        for doc, codes in zip(docs, final_codes, strict=True)
     ]
 
 

@@ -63,7 +63,8 @@ def run_with_describe_stage(simple_evaluate: Callable, *args, **kwargs):  # noqa
         for language in languages
     }
     metadata["describe_samples"] = descriptions
-    stage_two = simple_evaluate(**{**kwargs, "model": lm, "metadata": metadata,
+    # A --limit already chose the problems in stage 1; stage 2 scores all their descriptions.
+    stage_two = simple_evaluate(**{**kwargs, "model": lm, "metadata": metadata, "limit": None,
                                    "task_manager": _manager_like(task_manager, metadata)})
     return merge_results(stage_one, stage_two, keep_samples=bool(kwargs.get("log_samples", True)))
 

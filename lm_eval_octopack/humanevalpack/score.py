@@ -74,7 +74,7 @@ def final_code_base(doc: dict, scenario: str, language: str) -> str:
 def detect_format(rows: list[dict], generations: list[list[str]], scenario: str, language: str) -> str:
     verdicts = {
         text.startswith(final_code_base(row, scenario, language))
-        for row, texts in zip(rows, generations) for text in texts if text.strip()
+        for row, texts in zip(rows, generations, strict=True) for text in texts if text.strip()
     }
     if verdicts == {True}:
         return "final"
@@ -133,11 +133,11 @@ def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "au
     if fmt == "completion":
         template = "instruct" if options.prompt == "chat" else options.prompt
         generations = [[final_code(row, scenario, language, text, template=template) for text in texts]
-                       for row, texts in zip(rows, generations)]
+                       for row, texts in zip(rows, generations, strict=True)]
     verdicts = score_final_codes(rows, language, generations, options)
     records = [
         {"task_id": row["task_id"], "sample": index, **verdict.to_dict()}
-        for row, doc_verdicts in zip(rows, verdicts) for index, verdict in enumerate(doc_verdicts)
+        for row, doc_verdicts in zip(rows, verdicts, strict=True) for index, verdict in enumerate(doc_verdicts)
     ]
     counts = [(len(v), sum(x.passed for x in v)) for v in verdicts]
     return ScoreResult(task=task, format=fmt, problems=sum(1 for n, _ in counts if n), samples=len(records),

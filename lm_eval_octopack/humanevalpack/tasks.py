@@ -86,11 +86,11 @@ class ExecutionFilter(Filter):
             return resps
         options = RunOptions.from_doc(docs[0])
         language = docs[0]["language"]
-        codes = [final_codes_for(doc, samples, options) for doc, samples in zip(docs, resps)]
+        codes = [final_codes_for(doc, samples, options) for doc, samples in zip(docs, resps, strict=True)]
         verdicts = score_final_codes(docs, language, codes, options)
         return [
-            [SampleResult(code, verdict.to_dict()) for code, verdict in zip(doc_codes, doc_verdicts)]
-            for doc_codes, doc_verdicts in zip(codes, verdicts)
+            [SampleResult(code, verdict.to_dict()) for code, verdict in zip(doc_codes, doc_verdicts, strict=True)]
+            for doc_codes, doc_verdicts in zip(codes, verdicts, strict=True)
         ]
 
 
@@ -99,7 +99,7 @@ class DescriptionFilter(Filter):
 
     def apply(self, resps, docs):  # noqa: ANN001, ANN201
         out = []
-        for doc, samples in zip(docs, resps):
+        for doc, samples in zip(docs, resps, strict=True):
             template = _template(RunOptions.from_doc(doc))
             out.append([postprocess_description(doc, doc["language"], text, template=template) for text in samples])
         return out

@@ -106,6 +106,9 @@ def _add_results(report: Report, results: Mapping[str, Any], origin: str) -> Non
     report.sources.append(origin)
     report.model_name = report.model_name or model_name_of(results)
     n_samples = results.get("n-samples") or {}
+    for group, group_results in (results.get("groups") or {}).items():
+        if parse_task(group) is None:  # our HumanEvalPack averages are recomputed from the tasks
+            report.other_results[group] = dict(group_results)
     for task, task_results in (results.get("results") or {}).items():
         parsed = parse_task(task)
         if parsed is None:

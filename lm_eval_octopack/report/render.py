@@ -79,12 +79,11 @@ def _heldout(report: Report, fmt: str) -> str | None:
     results = report.heldout_results()
     if not results:
         return None
-    try:
-        from lm_eval_octopack.heldout.report import render_tables
-    except ImportError:
-        return None
-    rendered = render_tables(results, fmt)
-    return rendered if isinstance(rendered, str) else None
+    from lm_eval_octopack.heldout.tables import render_tables
+
+    # the held-out tables read lm-eval's results layout: task and group scores by name
+    layout = {"results": results, "groups": results, "model_name": report.model_name}
+    return render_tables(layout, "markdown" if fmt == "markdown" else "text")
 
 
 # --------------------------------------------------------------------------- console
@@ -184,7 +183,7 @@ def render_html(report: Report, compare: list[str] = ()) -> str:
         parts.append(_html_table(caption, header, body))
     heldout = _heldout(report, "html")
     if heldout:
-        parts.append(heldout)
+        parts.append(f"<pre>{html.escape(heldout)}</pre>")
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
