@@ -1,0 +1,349 @@
+"""Execution benchmark: reference-style execution vs our backend, on the same programs, verdicts compared.
+
+Arms
+  baseline  the reference harness's way (humanevalpack.md §7.2): a fresh temp dir and fresh compile + run per
+            program, plain subprocesses, no dedup, no cache; python3 / node / javac+java / g++ (no PCH) /
+            go test / cargo check + cargo test in ONE fixed project dir. Workers = cores, except java and rust
+            which get 1 worker as in the reference.
+  ours      ``get_backend("local")`` with a throwaway result store (dedup + batching + warm toolchains + sandbox).
+
+Program sets
+  reference  canonical + buggy solution of each problem (prompt + solution), assembled as the reference does
+             (``lm_eval_octopack.humanevalpack.assemble.assemble_programs``).
+  synthetic  n=20 samples per problem drawn with a skewed distribution from {canonical, buggy, two trivially
+             varied canonical copies}: the duplication a temperature-0.2 run shows. The baseline cost of this set
+             is computed from the baseline's measured time of each distinct program (the baseline has no cache,
+             so every duplicate costs the same again); ours really runs all samples.
+
+Both arms use the same run timeout (``--run-timeout``, default 10 s) so that hanging buggy programs cost the same.
+
+Example: python benchmarks/bench_execution.py --limit 20 --languages cpp java --out bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lm_eval_octopack.executors.registry import get_backend, get_language
+from lm_eval_octopack.executors.store import default_cache_dir
+from lm_eval_octopack.executors.types import LANGUAGES, Limits, Program
+
+from lm_eval_octopack.humanevalpack.assemble import assemble_programs
+
+REPO = Path(__file__).resolve().parents[1]
+KNOWN_FLAKY = {"Rust/32", "Go/95"}
+REFERENCE_WORKERS = {"java": 1, "rust": 1}
+COMPILE_TIMEOUT = {"python": 10, "js": 10, "java": 60, "go": 60, "cpp": 60, "rust": 300}
+COMMENT = {"python": "#", "js": "//", "java": "//", "go": "//", "cpp": "//", "rust": "//"}
+SAMPLE_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # canonical, buggy, variant 1, variant 2
+RUST_CARGO = '[package]\nname = "rust"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nrand = "0.4"\nregex = "1"\nmd5 = "0.7.0"\n'
+
+
+@dataclass
+class Case:
+    task_id: str
+    language: str
+    source: str
+
+
+# ------------------------------------------------------------------------------------------------ program sets
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("OCTOPACK_SHARED_DATA") or REPO.parent / "shared" / "data")
+
+
+def load_docs(language: str, limit: int | None) -> list[dict]:
+    path = data_dir() / "humanevalpack" / f"{language}.jsonl"
+    docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return docs[:limit] if limit else docs
+
+
+def reference_cases(language: str, docs: list[dict]) -> list[Case]:
+    cases = []
+    for doc in docs:
+        codes = [doc["prompt"] + doc["canonical_solution"], doc["prompt"] + doc["buggy_solution"]]
+        cases += [Case(doc["task_id"], language, text) for text in assemble_programs(doc, language, codes)]
+    return cases
+
+
+def synthetic_cases(language: str, docs: list[dict], n: int, seed: int = 0) -> list[Case]:
+    rng = random.Random(f"{seed}-{language}")
+    cases = []
+    for doc in docs:
+        canonical = doc["prompt"] + doc["canonical_solution"]
+        options = [
+            canonical,
+            doc["prompt"] + doc["buggy_solution"],
+            canonical + "\n",
+            canonical + f"\n{COMMENT[language]} done\n",
+        ]
+        codes = [options[rng.choices(range(4), SAMPLE_WEIGHTS)[0]] for _ in range(n)]
+        cases += [Case(doc["task_id"], language, text) for text in assemble_programs(doc, language, codes)]
+    return cases
+
+
+# ------------------------------------------------------------------------------------------------ baseline arm
+
+
+def _timed(argv: list[str], cwd: Path, timeout: float, env: dict | None = None) -> tuple[int | None, str, str]:
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None, "", ""
+    return done.returncode, done.stdout, done.stderr
+
+
+class ReferenceRunner:
+    """Fresh compile + run per program, the way code_eval_octopack does it."""
+
+    def __init__(self, workdir: Path, cache_dir: Path, run_timeout: float):
+        self.workdir, self.cache_dir, self.run_timeout = workdir, cache_dir, run_timeout
+        self.go_env = self._go_env()
+        self.rust_project = self._rust_project()
+
+    def run(self, case: Case) -> bool:
+        handler: Callable[[Path, str], bool] = getattr(self, f"_{case.language}")
+        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
+            return handler(Path(tmp), case.source)
+
+    def _python(self, tmp: Path, source: str) -> bool:
+        (tmp / "test.py").write_text(source)
+        return _timed([sys.executable, "test.py"], tmp, self.run_timeout)[0] == 0
+
+    def _js(self, tmp: Path, source: str) -> bool:
+        (tmp / "test.js").write_text(source)
+        env = {**os.environ, "NODE_PATH": _node_path()}
+        code, out, err = _timed(["node", "test.js"], tmp, self.run_timeout, env)
+        return code is not None and not out and not err
+
+    def _java(self, tmp: Path, source: str) -> bool:
+        (tmp / "Main.java").write_text(source)
+        if _timed(["javac", "Main.java"], tmp, COMPILE_TIMEOUT["java"])[0] != 0:
+            return False
+        return _timed(["java", "-cp", ".", "Main"], tmp, self.run_timeout)[0] == 0
+
+    def _cpp(self, tmp: Path, source: str) -> bool:
+        (tmp / "test.cpp").write_text(source)
+        if _timed(["g++", "-std=c++11", "test.cpp", "-lcrypto", "-lssl"], tmp, COMPILE_TIMEOUT["cpp"])[0] != 0:
+            return False
+        return _timed(["./a.out"], tmp, self.run_timeout)[0] == 0
+
+    def _go(self, tmp: Path, source: str) -> bool:
+        module = next((self.cache_dir / "go").glob("module-*"))
+        for name in ("go.mod", "go.sum"):
+            shutil.copyfile(module / name, tmp / name)
+        (tmp / "main_test.go").write_text(source)
+        timeout = int(self.run_timeout)
+        argv = ["go", "test", f"-timeout={timeout}s", "main_test.go"]
+        return _timed(argv, tmp, COMPILE_TIMEOUT["go"] + timeout, self.go_env)[0] == 0
+
+    def _rust(self, tmp: Path, source: str) -> bool:
+        project = self.rust_project
+        (project / "src" / "bin" / "test.rs").write_text(source)
+        check = ["cargo", "check", "--offline", "--bin", "test", "--message-format", "json"]
+        if _timed(check, project, COMPILE_TIMEOUT["rust"])[0] != 0:
+            return False
+        test = ["cargo", "test", "--offline", "--bin", "test", "--message-format", "json"]
+        return _timed(test, project, COMPILE_TIMEOUT["rust"] + self.run_timeout)[0] == 0
+
+    def _go_env(self) -> dict:
+        base = self.cache_dir / "go"
+        env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+        env.update(GOCACHE=str(base / "gocache"), GOMODCACHE=str(base / "modcache"))
+        env["PATH"] = "/usr/local/go/bin:" + env["PATH"]
+        return env
+
+    def _rust_project(self) -> Path:
+        project = self.workdir / "rust"
+        (project / "src" / "bin").mkdir(parents=True, exist_ok=True)
+        (project / "Cargo.toml").write_text(RUST_CARGO)
+        (project / "src" / "bin" / "test.rs").write_text("fn main(){}\n")
+        # Warm the fixed project once (the reference pays this inside its first sample's 300 s timeout).
+        subprocess.run(["cargo", "test", "--bin", "test"], cwd=project, capture_output=True, timeout=1800)
+        return project
+
+
+def _node_path() -> str:
+    root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True).stdout.strip()
+    return root or "/usr/local/lib/node_modules"
+
+
+def run_baseline(cases: list[Case], runner: ReferenceRunner, workers: int) -> tuple[list[bool], list[float], float]:
+    per_program = [0.0] * len(cases)
+
+    def one(index: int) -> bool:
+        start = time.monotonic()
+        passed = runner.run(cases[index])
+        per_program[index] = time.monotonic() - start
+        return passed
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(one, range(len(cases))))
+    return results, per_program, time.monotonic() - start
+
+
+# ------------------------------------------------------------------------------------------------ our arm
+
+
+def run_ours(cases: list[Case], store_dir: Path, workers: int, run_timeout: float) -> tuple[list, float]:
+    backend = get_backend(
+        "local", workers=workers, store=store_dir / f"results-{time.time_ns()}.sqlite", progress=False
+    )
+    programs = [Program(c.language, c.source, limits_for(c.language, run_timeout)) for c in cases]
+    start = time.monotonic()
+    verdicts = backend.run(programs)
+    return verdicts, time.monotonic() - start
+
+
+def limits_for(language: str, run_timeout: float) -> Limits:
+    return Limits(compile_timeout=COMPILE_TIMEOUT[language], run_timeout=run_timeout)
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=list(LANGUAGES))
+    parser.add_argument("--limit", type=int, default=None, help="first N problems per language (default all 164)")
+    parser.add_argument("--synthetic-limit", type=int, default=None, help="problems in the n=20 set (default --limit)")
+    parser.add_argument("--samples", type=int, default=20, help="samples per problem in the synthetic set")
+    parser.add_argument("--arms", nargs="+", default=["baseline", "ours"], choices=["baseline", "ours"])
+    parser.add_argument("--sets", nargs="+", default=["reference", "synthetic"], choices=["reference", "synthetic"])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--run-timeout", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=Path("bench_execution.json"))
+    args = parser.parse_args(argv)
+
+    cache_dir = default_cache_dir()
+    for language in args.languages:
+        get_language(language).prepare(cache_dir)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-execution-"))
+    runner = ReferenceRunner(scratch, cache_dir, args.run_timeout) if "baseline" in args.arms else None
+    figures: dict = {"workers": args.workers, "run_timeout": args.run_timeout, "languages": {}, "totals": {}}
+    try:
+        for language in args.languages:
+            figures["languages"][language] = bench_language(language, args, runner, scratch)
+            print(json.dumps({language: figures["languages"][language]["summary"]}), flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    figures["totals"] = totals(figures["languages"], args.workers)
+    report(figures)
+    args.out.write_text(json.dumps(figures, indent=1))
+    return figures
+
+
+def bench_language(language: str, args, runner: ReferenceRunner | None, scratch: Path) -> dict:
+    docs = load_docs(language, args.limit)
+    sets = {}
+    if "reference" in args.sets:
+        sets["reference"] = reference_cases(language, docs)
+    if "synthetic" in args.sets:
+        synthetic_docs = docs[: args.synthetic_limit] if args.synthetic_limit else docs
+        sets["synthetic"] = synthetic_cases(language, synthetic_docs, args.samples)
+    result: dict = {"sets": {}, "summary": {}}
+    for set_name, cases in sets.items():
+        entry = bench_set(language, cases, args, runner, scratch)
+        result["sets"][set_name] = entry
+        result["summary"][set_name] = {k: entry[k] for k in ("programs", "unique", "baseline_s", "ours_s", "speedup")}
+    return result
+
+
+def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | None, scratch: Path) -> dict:
+    unique: dict[str, int] = {}
+    for index, case in enumerate(cases):
+        unique.setdefault(case.source, index)
+    entry: dict = {"programs": len(cases), "unique": len(unique), "baseline_s": None, "ours_s": None}
+    baseline_pass = None
+    if runner is not None:
+        baseline_workers = min(args.workers, REFERENCE_WORKERS.get(language, args.workers))
+        distinct = [cases[i] for i in unique.values()]
+        passed, per_program, wall = run_baseline(distinct, runner, baseline_workers)
+        by_source = {c.source: (p, t) for c, p, t in zip(distinct, passed, per_program, strict=True)}
+        baseline_pass = [by_source[c.source][0] for c in cases]
+        # No cache in the baseline: every sample pays its program's time again (spread over its workers).
+        scale = wall / max(1e-9, sum(per_program))
+        entry["baseline_s"] = round(sum(by_source[c.source][1] for c in cases) * scale, 2)
+        entry["baseline_measured_wall_s_distinct"] = round(wall, 2)
+        entry["baseline_workers"] = baseline_workers
+        entry["baseline_passed"] = sum(baseline_pass)
+    ours_pass = None
+    if "ours" in args.arms:
+        verdicts, wall = run_ours([c for c in cases], scratch, args.workers, args.run_timeout)
+        ours_pass = [v.passed for v in verdicts]
+        entry["ours_s"] = round(wall, 2)
+        entry["ours_passed"] = sum(ours_pass)
+        entry["ours_statuses"] = dict(Counter(v.status for v in verdicts))
+    entry["speedup"] = (
+        round(entry["baseline_s"] / entry["ours_s"], 2) if entry["baseline_s"] and entry["ours_s"] else None
+    )
+    if baseline_pass is not None and ours_pass is not None:
+        mismatches = sorted(
+            {(c.task_id, b, o) for c, b, o in zip(cases, baseline_pass, ours_pass, strict=True) if b != o}
+        )
+        entry["mismatches"] = [
+            {"task_id": t, "baseline": b, "ours": o, "known_flaky": t in KNOWN_FLAKY} for t, b, o in mismatches
+        ]
+    return entry
+
+
+def totals(languages: dict, workers: int) -> dict:
+    out = {}
+    for set_name in ("reference", "synthetic"):
+        rows = [lang["sets"][set_name] for lang in languages.values() if set_name in lang["sets"]]
+        if not rows or any(r["baseline_s"] is None or r["ours_s"] is None for r in rows):
+            continue
+        baseline, ours = sum(r["baseline_s"] for r in rows), sum(r["ours_s"] for r in rows)
+        programs, unique = sum(r["programs"] for r in rows), sum(r["unique"] for r in rows)
+        out[set_name] = {
+            "programs": programs,
+            "unique": unique,
+            "baseline_s": round(baseline, 2),
+            "ours_s": round(ours, 2),
+            "speedup": round(baseline / ours, 2),
+            "baseline_programs_per_s": round(programs / baseline, 2),
+            "ours_programs_per_s": round(programs / ours, 2),
+            "ours_unique_per_s_per_core": round(unique / ours / workers, 3),
+            "mismatches": sum(len(r.get("mismatches", [])) for r in rows),
+        }
+    return out
+
+
+def _rate(programs: int, seconds: float | None) -> str:
+    return f"{programs / seconds:7.2f}" if seconds else "      -"
+
+
+def report(figures: dict) -> None:
+    print(
+        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'ratio':>6}  mismatches"
+    )
+    for language, data in figures["languages"].items():
+        for set_name, row in data["sets"].items():
+            base, ours = row["baseline_s"], row["ours_s"]
+            mism = ", ".join(
+                f"{m['task_id']}{'(flaky)' if m['known_flaky'] else ''}" for m in row.get("mismatches", [])
+            )
+            print(
+                f"{language:8} {set_name:10} {row['programs']:6d} {row['unique']:5d} {base or 0:8.1f} {ours or 0:8.1f} {_rate(row['programs'], base)} {_rate(row['programs'], ours)} {row['speedup'] or 0:6.2f}  {mism}"
+            )
+    for set_name, row in figures["totals"].items():
+        print(f"TOTAL {set_name}: {row}")
+
+
+if __name__ == "__main__":
+    main()
