@@ -5,6 +5,7 @@
     lm-eval-octopack report results.json
     lm-eval-octopack doctor [LANG ...]
     lm-eval-octopack setup [LANG ...]
+    lm-eval-octopack selfcheck [--data-dir DIR]
 
 Anything that is not one of our commands goes to lm-eval unchanged (``run``, ``ls``,
 ``validate`` and the legacy flag-only form), after three things lm-eval does late or not at all:
@@ -26,6 +27,7 @@ OUR_COMMANDS = {
     "report": "lm_eval_octopack.report:main_report",
     "doctor": "lm_eval_octopack.doctor:main_doctor",
     "setup": "lm_eval_octopack.doctor:main_setup",
+    "selfcheck": "lm_eval_octopack.selfcheck:main_selfcheck",
 }
 VLLM_MODELS = {"vllm", "octopack-vllm", "vllm-vlm"}
 
