@@ -1,0 +1,70 @@
+"""`lm-eval-octopack score`: saved generations in, verdicts and pass@k out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lm_eval_octopack.humanevalpack.data import load_rows
+from lm_eval_octopack.humanevalpack.prompts import prompt_base
+from lm_eval_octopack.humanevalpack.score import main
+
+PROBLEMS = 4
+
+
+@pytest.fixture()
+def rows(humanevalpack_dir):
+    return load_rows("python", str(humanevalpack_dir))[:PROBLEMS]
+
+
+def write(path, data):
+    path.write_text(json.dumps(data))
+    return path
+
+
+def score(tmp_path, humanevalpack_dir, task, generations, *extra):
+    out = tmp_path / "verdicts.json"
+    code = main(["--task", task, "--generations", str(generations), "--data-dir", str(humanevalpack_dir),
+                 "--output", str(out), *extra])
+    return code, (json.loads(out.read_text()) if out.exists() else None)
+
+
+def test_reference_saved_final_code_is_detected_and_scored(tmp_path, humanevalpack_dir, rows):
+    final = [[prompt_base(r, "fixtests", "python").rstrip() + "\n" + r["canonical_solution"]] * 3 for r in rows]
+    final[1] = [prompt_base(rows[1], "fixtests", "python").rstrip() + "\n" + rows[1]["buggy_solution"]] * 3
+    code, result = score(tmp_path, humanevalpack_dir, "humanevalfixtests-python", write(tmp_path / "g.json", final))
+    assert code == 0
+    assert result["format"] == "final" and result["problems_scored"] == PROBLEMS and result["samples"] == 12
+    assert result["pass@k"]["pass@1"] == pytest.approx(3 / 4)
+    failing = {(v["task_id"], v["sample"]) for v in result["verdicts"] if not v["passed"]}
+    assert failing == {("Python/1", 0), ("Python/1", 1), ("Python/1", 2)}
+
+
+def test_completions_only_are_post_processed_like_model_output(tmp_path, humanevalpack_dir, rows):
+    completions = [["\n" + r["canonical_solution"] + "\n\nprint('trailing text is cut')"] for r in rows]
+    completions.append([])  # a partial file: problems without samples are left out of pass@k
+    code, result = score(tmp_path, humanevalpack_dir, "humanevalsynthesize-python",
+                         write(tmp_path / "c.json", completions))
+    assert code == 0 and result["format"] == "completion"
+    assert result["problems_scored"] == PROBLEMS and result["pass@k"] == {"pass@1": 1.0}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "cannot read"),
+    (json.dumps({"a": 1}), "list (one per problem)"),
+    (json.dumps([[1, 2]]), "must be a string"),
+])
+def test_malformed_generation_files_get_a_clear_error(tmp_path, humanevalpack_dir, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, _ = score(tmp_path, humanevalpack_dir, "humanevalfixtests-python", path)
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_unknown_task_and_generation_only_task_are_refused(tmp_path, humanevalpack_dir, capsys):
+    path = write(tmp_path / "g.json", [["x"]])
+    assert score(tmp_path, humanevalpack_dir, "humanevalfixtests-cobol", path)[0] == 2
+    assert "unknown task" in capsys.readouterr().err
+    assert score(tmp_path, humanevalpack_dir, "humanevalexplaindescribe-python", path)[0] == 2
+    assert "only generates descriptions" in capsys.readouterr().err
