@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,6 +33,23 @@ CREATE TABLE IF NOT EXISTS verdicts (
 """
 QUERY_CHUNK = 500  # stays below SQLite's host-parameter limit
 
+# SQLite connections must never be used, nor closed, in a forked child. Children therefore open their own
+# connections and keep the inherited ones referenced forever (never closed). SQLite's own per-process lock
+# bookkeeping still crosses fork(), so close a store (``close()``) before forking workers that use the same file.
+_open_stores: weakref.WeakSet[ResultStore] = weakref.WeakSet()
+_inherited_connections: list[sqlite3.Connection] = []
+
+
+def _forget_connections_after_fork() -> None:
+    for store in list(_open_stores):
+        conn = getattr(store._local, "conn", None)
+        if conn is not None:
+            _inherited_connections.append(conn)
+            store._local.conn = None
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
+
 
 def default_cache_dir() -> Path:
     """``$OCTOPACK_CACHE_DIR``, else ``$XDG_CACHE_HOME/lm-eval-octopack``, else ``~/.cache/lm-eval-octopack``."""
@@ -50,6 +68,7 @@ class ResultStore:
         self.path = Path(path) if path is not None else default_cache_dir() / "results.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        _open_stores.add(self)
         self._connection().executescript(SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
