@@ -43,6 +43,15 @@ class PythonLanguage:
     def __init__(self, interpreter: str | None = None):
         self.interpreter = interpreter or os.environ.get("OCTOPACK_PYTHON") or sys.executable
 
+    def interpreter_paths(self) -> list[Path]:
+        """The interpreter's installation, re-exposed inside the sandbox: a virtualenv under /tmp
+        would otherwise be hidden by the sandbox's private /tmp."""
+        if self.interpreter == sys.executable:
+            prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        else:
+            prefixes = {str(Path(self.interpreter).parent.parent), str(Path(self.interpreter).resolve().parent.parent)}
+        return sorted(Path(p) for p in prefixes if Path(p).is_relative_to("/tmp"))
+
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=False, how_to_install=INSTALL_HINT)
         probe = "import sys, numpy; print(sys.version.split()[0], numpy.__version__)"
@@ -70,6 +79,7 @@ class PythonLanguage:
             timeout=program.limits.run_timeout,
             limits=program.limits,
             env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
+            read_only_paths=self.interpreter_paths(),
         )
         if result.timed_out:
             return Verdict("timeout", f"timed out after {program.limits.run_timeout:g} s", result.seconds)
