@@ -68,3 +68,31 @@ def test_unknown_task_and_generation_only_task_are_refused(tmp_path, humanevalpa
     assert "unknown task" in capsys.readouterr().err
     assert score(tmp_path, humanevalpack_dir, "humanevalexplaindescribe-python", path)[0] == 2
     assert "only generates descriptions" in capsys.readouterr().err
+
+
+def test_our_samples_files_are_rescored_identically(tmp_path, humanevalpack_dir):
+    from lm_eval import simple_evaluate
+    from lm_eval.utils import handle_non_serializable
+
+    from lm_eval_octopack import plugin
+
+    results = simple_evaluate(model="octopack-reference", model_args="solution=buggy", tasks=["humanevalfix-python"],
+                              limit=2, task_manager=plugin.task_manager(metadata={"data_dir": str(humanevalpack_dir)}),
+                              confirm_run_unsafe_code=True, bootstrap_iters=0, log_samples=True)
+    samples = tmp_path / "samples_humanevalfix-python_2026-01-01T00-00-00.jsonl"
+    samples.write_text("".join(json.dumps(r, default=handle_non_serializable) + "\n"
+                               for r in results["samples"]["humanevalfix-python"]))
+    code, result = score(tmp_path, humanevalpack_dir, "humanevalfixtests-python", samples)
+    assert code == 0 and result["samples"] == 40
+    logged = [v["status"] for r in results["samples"]["humanevalfix-python"] for v in r["verdicts"]]
+    assert [v["status"] for v in result["verdicts"]] == logged
+
+
+def test_unreachable_data_is_a_readable_error(monkeypatch):
+    from lm_eval_octopack.humanevalpack.data import DataUnavailableError
+
+    monkeypatch.delenv("OCTOPACK_DATA_DIR", raising=False)
+    with pytest.raises(DataUnavailableError, match="data_dir"):
+        load_rows("rust")  # the Hub is unreachable in tests (HF_HUB_OFFLINE=1)
+    with pytest.raises(DataUnavailableError, match="go.jsonl"):
+        load_rows("go", "/nonexistent")
