@@ -258,3 +258,12 @@ def test_real_vllm_n_sampling_is_reproducible_and_matches_the_order_contract():
     assert len(first) == 12
     assert lm.generate_until(requests[4:8]) == first[4:8]  # doc 1 alone: same samples
     assert len(set(first[0:4])) > 1
+
+
+def test_total_token_budget_matches_the_reference_cap():
+    from lm_eval_octopack.models.vllm import total_budget
+
+    assert total_budget(1024, 300, None) == 1024
+    assert total_budget(2048, 300, 2048) == 1748  # reference: max_length 2048 = prompt + generation
+    assert total_budget(1024, 300, 2048) == 1024
+    assert total_budget(1024, 2100, 2048) == 1

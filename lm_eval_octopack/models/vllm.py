@@ -34,12 +34,22 @@ except ImportError as error:  # vllm not installed (CPU-only machines, CI)
             )
 
 
+def total_budget(max_gen_toks: int, prompt_tokens: int, max_total_tokens: int | None) -> int:
+    """New-token budget under a cap on prompt + generation (at least 1 token)."""
+    if max_total_tokens is None:
+        return max_gen_toks
+    return max(1, min(max_gen_toks, max_total_tokens - prompt_tokens))
+
+
 class OctopackVLLM(_VLLMBase):
     """vLLM with one ``SamplingParams(n=k, seed=...)`` per distinct prompt instead of k copies."""
 
-    def __init__(self, *args: Any, seed: int = 1234, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, seed: int = 1234, max_total_tokens: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, seed=seed, **kwargs)
         self.base_seed = int(seed)
+        # The bigcode reference caps prompt + generation (``--max_length_generation 2048``);
+        # lm-eval's max_gen_toks counts new tokens only. max_total_tokens=2048 gives the reference's cap.
+        self.max_total_tokens = int(max_total_tokens) if max_total_tokens else None
 
     def generate_until(self, requests: list, disable_tqdm: bool = False) -> list[str]:
         eos = self._eos_string()
@@ -72,6 +82,7 @@ class OctopackVLLM(_VLLMBase):
             tokens, plan.max_gen_toks = maybe_truncate(
                 tokens, max_gen_toks=plan.max_gen_toks, max_model_len=self.max_length, side=self.truncation_side
             )
+            plan.max_gen_toks = total_budget(plan.max_gen_toks, len(tokens), self.max_total_tokens)
             prompts.append(tokens)
             params.append(SamplingParams(**self._sampling_kwargs(plan)))
         chunk = len(plans) if self.batch_size == "auto" else max(1, int(self.batch_size))
