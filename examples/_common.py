@@ -1,0 +1,85 @@
+"""Shared plumbing of the example scripts: arguments, one evaluation call, saving results, Markdown reports.
+
+Defaults give an offline run in seconds: the self-check model (answers from the dataset) on the mini HumanEvalPack
+shipped with the package. For a real model: ``--model hf --model-args pretrained=bigcode/octocoder,dtype=bfloat16``
+(or ``--model vllm``/``octopack-vllm``) and ``--data-dir /path/to/humanevalpack`` (or no data dir: the Hub).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from lm_eval_octopack.data import MINI_DATA_DIR
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def base_parser(description: str, output_name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--model", default="octopack-reference", help="lm-eval model name (hf, vllm, ...)")
+    parser.add_argument("--model-args", default="pretrained=octopack-reference,solution=canonical",
+                        help="lm-eval --model_args string")
+    parser.add_argument("--data-dir", default=str(MINI_DATA_DIR), help="HumanEvalPack {lang}.jsonl directory")
+    parser.add_argument("--limit", type=int, default=None, help="problems per task (default: all)")
+    parser.add_argument("--batch-size", default="1")
+    parser.add_argument("--device", default=None, help="e.g. cpu, cuda:0")
+    parser.add_argument("--gen-kwargs", default=None, help="lm-eval --gen_kwargs, e.g. max_gen_toks=512")
+    parser.add_argument("--output-dir", type=Path, default=Path("octopack_examples") / output_name)
+    return parser
+
+
+def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs: str | None = None,
+             **options: Any) -> dict:
+    """Run ``tasks`` (names or Task objects) with run ``options`` (``prompt=``, ...); save under ``output_dir``."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    from lm_eval_octopack import plugin
+
+    metadata = {"data_dir": args.data_dir, **options}
+    tracker = EvaluationTracker(output_path=str(output_dir))
+    results = simple_evaluate(
+        model=args.model, model_args=args.model_args, tasks=tasks, limit=args.limit, batch_size=args.batch_size,
+        device=args.device, gen_kwargs=_join(args.gen_kwargs, gen_kwargs), log_samples=True,
+        task_manager=plugin.task_manager(metadata=metadata), evaluation_tracker=tracker, confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+    )
+    save_results(results, tracker)
+    return results
+
+
+def save_results(results: dict, tracker: Any) -> None:
+    """What ``lm-eval --output_path --log_samples`` writes: ``results_<date>.json`` and ``samples_<task>_<date>.jsonl``."""
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for task_name in results["configs"]:
+        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+
+
+def write_report(results_dir: Path, markdown_path: Path) -> Path:
+    """The package's Markdown report (Table 2 layout, breakdowns) for every results file under ``results_dir``."""
+    from lm_eval_octopack.report import build_report, render_markdown
+
+    markdown_path.parent.mkdir(parents=True, exist_ok=True)
+    markdown_path.write_text(render_markdown(build_report([results_dir])))
+    return markdown_path
+
+
+def _join(*gen_kwargs: str | None) -> str | None:
+    return ",".join(part for part in gen_kwargs if part) or None
+
+
+def pass_at_1(results: dict, task: str) -> float | None:
+    return results["results"][task].get("pass@1,execution")
+
+
+def percent(score: float | None) -> str:
+    return "–" if score is None else f"{100 * score:.1f}"
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]) + "\n"
