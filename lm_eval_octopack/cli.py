@@ -74,6 +74,16 @@ def code_languages(task_names: list[str]) -> set[str]:
     return needed
 
 
+def only_our_tasks(patterns: list[str], argv: list[str]) -> bool:
+    """True when every requested name is one of our tasks or groups: lm-eval's built-in task
+    index is then not needed. Globs, paths, user include paths and config files keep it."""
+    from lm_eval_octopack.plugin import our_task_names
+
+    if not patterns or flag_value(argv, "--include_path") or flag_value(argv, "--config"):
+        return False
+    return set(patterns) <= our_task_names()
+
+
 def preflight(argv: list[str]) -> list[str]:
     """Checks and defaults that must happen before lm-eval loads a model."""
     languages = code_languages(requested_tasks(argv))
@@ -99,6 +109,7 @@ def run_lm_eval(argv: list[str]) -> int:
     if is_run:
         argv = preflight(argv)
         explain_stage.install()
+        plugin.skip_builtin_tasks = only_our_tasks(requested_tasks(argv), argv)
     from lm_eval.__main__ import cli_evaluate
 
     sys.argv = ["lm-eval-octopack", *argv]

@@ -36,6 +36,23 @@ def _as_list(include_path) -> list:  # noqa: ANN001
     return [include_path]
 
 
+#: Set by our CLI when every requested task is one of ours: lm-eval then skips indexing its
+#: ~14,700 built-in tasks (about 10-40 s per run).
+skip_builtin_tasks = False
+
+
+def our_task_names() -> set[str]:
+    """Every task, group and tag name defined under our task directory (a text scan, no YAML parse)."""
+    import re
+
+    pattern = re.compile(r"^(?:task|group|tag):\s*\[?([^\]\n]+)", re.MULTILINE)
+    names: set[str] = set()
+    for path in Path(tasks_dir()).rglob("*.yaml"):
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            names.update(name.strip() for name in match.group(1).split(",") if name.strip())
+    return names
+
+
 def patch_task_manager() -> None:
     """Make every TaskManager search our task directory first, so that a user's own
     ``--include_path`` (searched later) can still override our tasks."""
@@ -49,6 +66,8 @@ def patch_task_manager() -> None:
         paths = _as_list(include_path)
         if not any(Path(p).resolve() == Path(tasks_dir()).resolve() for p in paths):
             paths.insert(0, tasks_dir())
+        if skip_builtin_tasks:
+            kwargs["include_defaults"] = False
         original(self, *args, include_path=paths, **kwargs)
 
     __init__._octopack_patched = True  # type: ignore[attr-defined]

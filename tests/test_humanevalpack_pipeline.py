@@ -129,3 +129,12 @@ def test_cli_refuses_code_tasks_without_unsafe_confirmation_before_loading_a_mod
 def test_doctor_rejects_unknown_languages():
     result = run_cli("doctor", "cobol")
     assert result.returncode == 2 and "unknown language" in result.stderr
+
+
+def test_cli_skips_the_builtin_task_index_only_for_our_own_task_names():
+    from lm_eval_octopack.cli import only_our_tasks
+
+    assert only_our_tasks(["humanevalfix-python", "instructeval_hhh"], [])
+    assert not only_our_tasks(["humanevalfix-python", "hellaswag"], [])
+    assert not only_our_tasks(["humaneval*"], [])  # a glob may mean lm-eval's own humaneval tasks too
+    assert not only_our_tasks(["humanevalfix-python"], ["--include_path", "/my/tasks"])
