@@ -74,7 +74,7 @@ class RustLanguage:
         manifest = _load_manifest(cache_dir, rustc) if rustc else None
         if rustc is None or manifest is None:
             return Verdict(
-                "error", "Rust toolchain or prebuilt crates missing: run `lm-eval-octopack doctor --prepare`"
+                "error", "Rust toolchain or prebuilt crates missing: run `lm-eval-octopack setup`"
             )
         (workdir / "main.rs").write_text(program.source, encoding="utf-8")
         argv = [rustc, "--edition", "2021", "--test", "--crate-name", "test", *PROFILE_FLAGS, "-L", manifest["deps"]]
