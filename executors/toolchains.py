@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import ToolchainMissing
 from .languages.base import Language, ToolReport
 from .registry import get_language
+from .types import VERDICT_RULES_VERSION
 
 _prepared: dict[tuple[str, str], str] = {}
 _lock = threading.Lock()
@@ -21,8 +22,8 @@ def fingerprint(language: Language, report: ToolReport, cache_dir: Path) -> str:
     ``fingerprint(cache_dir) -> str`` itself; otherwise the versions its ``check`` found are hashed."""
     custom = getattr(language, "fingerprint", None)
     if callable(custom):
-        return str(custom(cache_dir))
-    text = json.dumps({"language": language.name, **report.found}, sort_keys=True)
+        return f"r{VERDICT_RULES_VERSION}-{custom(cache_dir)}"
+    text = json.dumps({"language": language.name, "rules": VERDICT_RULES_VERSION, **report.found}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
