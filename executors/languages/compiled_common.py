@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..types import Verdict, excerpt
-from .base import CommandResult
+from ..types import Program, Verdict, excerpt
+from .base import CommandResult, SandboxRunner
 
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -72,3 +72,17 @@ def run_verdict(result: CommandResult, compile_seconds: float = 0.0) -> Verdict:
     if result.returncode == 0:
         return Verdict("passed", "", seconds)
     return Verdict("failed", f"exit code {result.returncode}\n{command_log(result)}", seconds)
+
+
+def build_then_run(
+    program: Program, workdir: Path, sandbox: SandboxRunner, tool: str, build_argv: Sequence[str],
+    run_argv: Sequence[str], env: dict[str, str], read_only_paths: Sequence[Path] = (),
+) -> Verdict:
+    """Compile within the compile budget, then run the test binary within the run budget."""
+    limits = program.limits
+    built = sandbox.run(build_argv, workdir=workdir, timeout=limits.compile_timeout, limits=limits, env=env,
+                        read_only_paths=read_only_paths)
+    if built.timed_out or built.returncode != 0:
+        return compile_failure(built, tool)
+    ran = sandbox.run(run_argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=env)
+    return run_verdict(ran, built.seconds)

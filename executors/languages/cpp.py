@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..types import Program, Verdict
 from .base import SandboxRunner, ToolReport
-from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+from .compiled_common import build_then_run, existing, find_tool, sandbox_env, tool_output
 
 STD_FLAG = "-std=c++11"
 LINK_FLAGS = ("-lcrypto", "-lssl")
@@ -72,17 +72,8 @@ class CppLanguage:
         if _pch_ready(pch) and includes_all_helpers(program.source):
             argv += ["-include", str(pch)]
         argv += [source.name, *LINK_FLAGS, "-o", "a.out"]
-        env = sandbox_env(workdir)
-        built = sandbox.run(
-            argv, workdir=workdir, timeout=program.limits.compile_timeout, limits=program.limits, env=env,
-            read_only_paths=existing([cache_dir / "cpp"]),
-        )  # fmt: skip
-        if built.timed_out or built.returncode != 0:
-            return compile_failure(built, "g++")
-        ran = sandbox.run(
-            ["./a.out"], workdir=workdir, timeout=program.limits.run_timeout, limits=program.limits, env=env
-        )
-        return run_verdict(ran, built.seconds)
+        return build_then_run(program, workdir, sandbox, "g++", argv, ["./a.out"], sandbox_env(workdir),
+                              existing([cache_dir / "cpp"]))
 
 
 def includes_all_helpers(source: str) -> bool:

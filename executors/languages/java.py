@@ -60,10 +60,7 @@ class JavaLanguage:
         if javac is None or java is None:
             return Verdict("error", f"Java toolchain missing: {INSTALL_HINT}")
         (workdir / "Main.java").write_text(program.source, encoding="utf-8")
-        built = _javac(javac, workdir, sandbox, program.limits)
-        if built.timed_out or built.returncode != 0:
-            return compile_failure(built, "javac")
-        return _run_main(java, workdir, sandbox, program.limits, built.seconds)
+        return _compile_and_run(java, javac, workdir, sandbox, program.limits)
 
     def execute_batch(
         self, programs: Sequence[Program], workdir: Path, sandbox: SandboxRunner, cache_dir: Path
@@ -102,14 +99,18 @@ class JavaLanguage:
     ) -> Verdict:
         result_file = directory / RESULT_FILE
         if not result_file.is_file():  # the batch JVM never got here (crash or timeout): compile alone
-            built = _javac(javac, directory, sandbox, program.limits)
-            if built.timed_out or built.returncode != 0:
-                return compile_failure(built, "javac")
-            return _run_main(java, directory, sandbox, program.limits, built.seconds)
+            return _compile_and_run(java, javac, directory, sandbox, program.limits)
         status, _, diagnostics = result_file.read_text(encoding="utf-8", errors="replace").partition("\n")
         if status != "ok":
             return Verdict("compile_error", excerpt(diagnostics), share)
         return _run_main(java, directory, sandbox, program.limits, share)
+
+
+def _compile_and_run(java: str, javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) -> Verdict:
+    built = _javac(javac, workdir, sandbox, limits)
+    if built.timed_out or built.returncode != 0:
+        return compile_failure(built, "javac")
+    return _run_main(java, workdir, sandbox, limits, built.seconds)
 
 
 def _javac(javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) -> CommandResult:

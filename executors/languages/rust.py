@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..types import Program, Verdict
 from .base import SandboxRunner, ToolReport
-from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+from .compiled_common import build_then_run, existing, find_tool, sandbox_env, tool_output
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
@@ -83,16 +83,7 @@ class RustLanguage:
         argv += ["main.rs", "-o", "test_bin"]
         env = sandbox_env(workdir, [str(Path(rustc).parent)])
         read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
-        built = sandbox.run(
-            argv, workdir=workdir, timeout=program.limits.compile_timeout, limits=program.limits, env=env,
-            read_only_paths=read_only,
-        )  # fmt: skip
-        if built.timed_out or built.returncode != 0:
-            return compile_failure(built, "rustc")
-        ran = sandbox.run(
-            ["./test_bin"], workdir=workdir, timeout=program.limits.run_timeout, limits=program.limits, env=env
-        )
-        return run_verdict(ran, built.seconds)
+        return build_then_run(program, workdir, sandbox, "rustc", argv, ["./test_bin"], env, read_only)
 
 
 @functools.lru_cache(maxsize=1)
