@@ -132,34 +132,34 @@ def humanevalpack_groups() -> dict[str, list[str]]:
     return groups
 
 
-def resolve_tasks(patterns: list[str]) -> set[str]:
-    """Our task names selected by names, groups or globs (lm-eval matches with fnmatch)."""
-    from fnmatch import fnmatch
-
+def member_tasks() -> dict[str, set[str]]:
+    """Every task and group name -> the tasks it stands for (a task stands for itself)."""
     tasks, groups = humanevalpack_tasks(), humanevalpack_groups()
 
     def expand(name: str) -> set[str]:
         return {name} if name in tasks else set().union(*(expand(member) for member in groups[name]))
 
+    return {name: expand(name) for name in [*tasks, *groups]}
+
+
+def resolve_tasks(patterns: list[str]) -> set[str]:
+    """Our task names selected by names, groups or globs (lm-eval matches with fnmatch)."""
+    from fnmatch import fnmatch
+
     selected: set[str] = set()
-    for name in [*tasks, *groups]:
+    for name, members in member_tasks().items():
         if any(fnmatch(name, pattern) for pattern in patterns):
-            selected |= expand(name)
+            selected |= members
     return selected
 
 
 def task_languages() -> dict[str, set[str]]:
     """Every task and group name -> the languages whose code it executes."""
     tasks = humanevalpack_tasks()
-    groups = humanevalpack_groups()
-
-    def languages_of(name: str) -> set[str]:
-        if name in tasks:
-            scenario, language = tasks[name]
-            return set() if scenario == "explaindescribe" else {language}
-        return set().union(*(languages_of(member) for member in groups[name]))
-
-    return {name: languages_of(name) for name in [*tasks, *groups]}
+    return {
+        name: {tasks[task][1] for task in members if tasks[task][0] != "explaindescribe"}
+        for name, members in member_tasks().items()
+    }
 
 
 def humanevalpack_files() -> dict[str, str]:

@@ -37,6 +37,8 @@ from lm_eval_octopack.executors.types import Limits
 #: so that a slow compile on a loaded machine cannot turn into a false failure.
 REFERENCE_RUN_TIMEOUT = {"python": 10.0, "js": 10.0, "java": 10.0, "go": 20.0, "cpp": 60.0, "rust": 300.0}
 DEFAULT_COMPILE_TIMEOUT = 120.0
+#: ``--metadata prompt=chat``: chat-template mode (not reference parity), post-processed as ``instruct``.
+CHAT_PROMPT = "chat"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ class RunOptions:
         if values.get("check_references") not in (None, "canonical", "buggy"):
             raise ValueError("check_references must be 'canonical' or 'buggy'")
         return cls(**values)
+
+    @property
+    def postprocess_template(self) -> str:
+        """The template whose post-processing applies. Chat mode shows the model the ``instruct``
+        wording, so it post-processes as ``instruct``."""
+        return "instruct" if self.prompt == CHAT_PROMPT else self.prompt
 
     def limits(self, language: str) -> Limits:
         return Limits(

@@ -131,7 +131,7 @@ def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "au
         rows = rows[: len(generations)]
         fmt = detect_format(rows, generations, scenario, language) if fmt == "auto" else fmt
     if fmt == "completion":
-        template = "instruct" if options.prompt == "chat" else options.prompt
+        template = options.postprocess_template
         generations = [[final_code(row, scenario, language, text, template=template) for text in texts]
                        for row, texts in zip(rows, generations, strict=True)]
     verdicts = score_final_codes(rows, language, generations, options)

@@ -15,11 +15,9 @@ from lm_eval_octopack.humanevalpack import describe_source
 from lm_eval_octopack.humanevalpack.data import load_rows
 from lm_eval_octopack.humanevalpack.execution import score_final_codes
 from lm_eval_octopack.humanevalpack.metrics import pass_at_ks
-from lm_eval_octopack.humanevalpack.options import RunOptions
+from lm_eval_octopack.humanevalpack.options import CHAT_PROMPT, RunOptions
 from lm_eval_octopack.humanevalpack.postprocess import final_code, postprocess_description
 from lm_eval_octopack.humanevalpack.prompts import build_prompt, chat_messages
-
-CHAT_TEMPLATE = "chat"
 
 
 def load_docs(language: str, scenario: str, **metadata) -> datasets.DatasetDict:
@@ -36,7 +34,7 @@ def load_docs(language: str, scenario: str, **metadata) -> datasets.DatasetDict:
 def _materialise(row: dict, language: str, scenario: str, options: RunOptions) -> dict:
     doc = dict(row)
     description = row.get("description")
-    if options.prompt == CHAT_TEMPLATE:
+    if options.prompt == CHAT_PROMPT:
         doc["prompt_text"], doc["assistant_prefix"] = chat_messages(row, scenario, language, description=description)
     else:
         doc["prompt_text"] = build_prompt(row, scenario, language, options.prompt, description=description)
@@ -48,17 +46,12 @@ def _materialise(row: dict, language: str, scenario: str, options: RunOptions) -
     return doc
 
 
-def _template(options: RunOptions) -> str:
-    # Chat mode shows the model the `instruct` wording; post-processing follows that template.
-    return "instruct" if options.prompt == CHAT_TEMPLATE else options.prompt
-
-
 def final_codes_for(doc: dict, continuations: list[str], options: RunOptions) -> list[str]:
     scenario, language = doc["scenario"], doc["language"]
     if options.check_references:
         solution = doc[f"{options.check_references}_solution"]
         return [doc["prompt"] + solution for _ in continuations]
-    return [final_code(doc, scenario, language, text, template=_template(options)) for text in continuations]
+    return [final_code(doc, scenario, language, text, template=options.postprocess_template) for text in continuations]
 
 
 class SampleResult(str):
@@ -98,11 +91,14 @@ class DescriptionFilter(Filter):
     """Describe stage: the reference's description post-processing (cut, stop words, remove_code)."""
 
     def apply(self, resps, docs):  # noqa: ANN001, ANN201
-        out = []
-        for doc, samples in zip(docs, resps, strict=True):
-            template = _template(RunOptions.from_doc(doc))
-            out.append([postprocess_description(doc, doc["language"], text, template=template) for text in samples])
-        return out
+        docs = list(docs)
+        if not docs:
+            return list(resps)
+        template = RunOptions.from_doc(docs[0]).postprocess_template  # one run, one set of options
+        return [
+            [postprocess_description(doc, doc["language"], text, template=template) for text in samples]
+            for doc, samples in zip(docs, resps, strict=True)
+        ]
 
 
 def process_results(doc: dict, results: list) -> dict:

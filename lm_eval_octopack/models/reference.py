@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from lm_eval.api.model import LM
 
+from lm_eval_octopack.humanevalpack.postprocess import cut_at_stop_words
+
 SOLUTIONS = ("canonical", "buggy")
 
 
@@ -44,7 +46,8 @@ class ReferenceModel(LM):
         for request in requests:
             _, gen_kwargs = request.args
             text = self.answer(request.doc)
-            outputs.append(cut_at_stop_strings(text, gen_kwargs.get("until") or []))
+            # what a real backend returns: the text up to the first stop string
+            outputs.append(cut_at_stop_words(text, gen_kwargs.get("until") or []))
         return outputs
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):  # noqa: ANN001, ANN201
@@ -53,12 +56,3 @@ class ReferenceModel(LM):
     def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):  # noqa: ANN001, ANN201
         raise NotImplementedError("octopack-reference only generates (HumanEvalPack tasks)")
 
-
-def cut_at_stop_strings(text: str, until: list[str]) -> str:
-    """What a real backend returns: the text up to the first stop string."""
-    cut = len(text)
-    for stop in until:
-        position = text.find(stop)
-        if position != -1:
-            cut = min(cut, position)
-    return text[:cut]
