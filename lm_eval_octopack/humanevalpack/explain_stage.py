@@ -45,12 +45,12 @@ def run_with_describe_stage(simple_evaluate: Callable, *args, **kwargs):  # noqa
 
     metadata = dict(kwargs.get("metadata") or {})
     tasks = list(kwargs.get("tasks") or [])
-    task_manager = kwargs.get("task_manager") or plugin.task_manager(include_defaults=False)
     if args or metadata.get("describe_samples") or kwargs.get("predict_only"):
         return simple_evaluate(*args, **kwargs)
     languages = explain_languages(tasks)
     if not languages:
         return simple_evaluate(*args, **kwargs)
+    task_manager = kwargs.get("task_manager") or plugin.task_manager(include_defaults=False)
 
     lm = _build_model(kwargs["model"], kwargs.get("model_args"), kwargs.get("batch_size"),
                       kwargs.get("max_batch_size"), kwargs.get("device"))
