@@ -93,10 +93,24 @@ def test_in_memory_results_from_simple_evaluate_work_the_same():
 def test_published_rows_follow_our_rows_and_cite_a_source():
     rows = table_rows(build_report([RESULTS_FILE]), "pass@1", compare=["OctoCoder", "GPT-4"])
     labels = [row.label for row in rows]
-    at = labels.index("HumanEvalSynthesize")
-    assert labels[at + 1 : at + 3] == ["OctoCoder (published)", "GPT-4 (published)"]
-    assert cells(rows, "OctoCoder (published)") == ["46.2", "39.2", "38.2", "30.4", "35.6", "23.4", "35.5"]
-    assert all(model["source"] for model in published_models().values())
+
+    def octocoder_after(scenario: str) -> list[str]:
+        at = labels.index(scenario)
+        assert labels[at + 1 : at + 3] == ["OctoCoder (published)", "GPT-4 (published)"]
+        return cells(rows[at + 1 : at + 2], "OctoCoder (published)")
+
+    assert octocoder_after("HumanEvalSynthesize") == ["46.2", "39.2", "38.2", "30.4", "35.6", "23.4", "35.5"]
+    assert octocoder_after("HumanEvalFix") == ["30.4", "28.4", "30.6", "30.2", "26.1", "16.5", "27.0"]
+    assert octocoder_after("HumanEvalExplain") == ["35.1", "24.5", "27.3", "21.1", "24.1", "14.8", "24.5"]
+    assert labels[-1] == "HumanEvalFixDocs"  # appendix variant: no published row
+    models = published_models()
+    assert all(model["source"] for model in models.values())
+    assert {"BLOOMZ", "GPT-4", "WizardCoder", "StarChat-beta", "InstructCodeT5+", "CodeGeeX2"} <= set(models)
+    for model in models.values():  # every Table 2 cell is filled
+        for scenario in ("HumanEvalFix", "HumanEvalExplain", "HumanEvalSynthesize"):
+            scores = model["scores"][scenario]
+            assert set(scores) == {"python", "js", "java", "go", "cpp", "rust", "avg"}
+            assert all(isinstance(value, (int, float)) for value in scores.values())
 
 
 def test_markdown_and_html_contain_the_numbers():
