@@ -13,3 +13,8 @@ class ToolchainMissing(RuntimeError):
     def __init__(self, language: str, message: str):
         super().__init__(message)
         self.language = language
+
+
+class ExecutionInfrastructureError(RuntimeError):
+    """The harness could not execute a program at all (not the program's fault): reported as an `error`
+    verdict, which is never stored, so the program runs again next time."""

@@ -42,7 +42,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from .errors import SandboxUnavailable
@@ -211,13 +211,14 @@ class ProcessRunner:
         env: dict[str, str] | None = None,
         stdin: str | None = None,
         read_only_paths: Sequence[Path] = (),
+        on_stdout: Callable[[bytes], None] | None = None,
     ) -> CommandResult:
         workdir = Path(workdir).resolve()
         full_env = self.environment(workdir, env)
         with self.cgroups.acquire(limits) as slot:
             inner = self.isolate(list(argv), workdir, limits, [Path(p) for p in read_only_paths])
             command = self._with_limits(inner, timeout, limits, slot)
-            return _execute(command, full_env, workdir, timeout, limits.max_output_bytes, stdin, slot)
+            return _execute(command, full_env, workdir, timeout, limits.max_output_bytes, stdin, slot, on_stdout)
 
     def environment(self, workdir: Path, extra: dict[str, str] | None) -> dict[str, str]:
         """A clean environment: nothing of the harness leaks in (NODE_EXTRA_CA_CERTS alone costs node 35 ms)."""
@@ -281,6 +282,7 @@ class BwrapSandbox(ProcessRunner):
             self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs", "/tmp",
+            "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
         ]  # fmt: skip
         for path in read_only:  # re-exposes paths under /tmp, which the tmpfs hides
             command += ["--ro-bind", str(path), str(path)]
@@ -368,14 +370,17 @@ def _user_name() -> str:
 
 
 class _Capture:
-    """Reads one stream: keeps the first `cap` bytes, counts the rest."""
+    """Reads one stream: keeps the first `cap` bytes, counts the rest, shows each chunk to `listener`."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, listener: Callable[[bytes], None] | None = None):
         self.cap = cap
         self.kept = bytearray()
         self.total = 0
+        self.listener = listener
 
     def feed(self, chunk: bytes) -> None:
+        if self.listener is not None and self.total < self.cap:
+            self.listener(chunk[: self.cap - self.total])
         self.total += len(chunk)
         room = self.cap - len(self.kept)
         if room > 0:
@@ -397,6 +402,7 @@ def _execute(
     cap: int,
     stdin: str | None,
     slot: CgroupSlot | None,
+    on_stdout: Callable[[bytes], None] | None = None,
 ) -> CommandResult:
     """Start, capture and bound one process tree. Event driven (pidfd + pipes): no polling floor."""
     start = time.monotonic()
@@ -411,7 +417,7 @@ def _execute(
         close_fds=True,
     )
     try:
-        outcome = _supervise(proc, start + timeout, cap, stdin)
+        outcome = _supervise(proc, start + timeout, cap, stdin, on_stdout)
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # the group exists while its leader is an unreaped zombie
@@ -435,8 +441,10 @@ def _execute(
     )
 
 
-def _supervise(proc: subprocess.Popen, deadline: float, cap: int, stdin: str | None) -> tuple[_Capture, _Capture, bool]:
-    captures = {proc.stdout.fileno(): _Capture(cap), proc.stderr.fileno(): _Capture(cap)}
+def _supervise(
+    proc: subprocess.Popen, deadline: float, cap: int, stdin: str | None, on_stdout: Callable[[bytes], None] | None
+) -> tuple[_Capture, _Capture, bool]:
+    captures = {proc.stdout.fileno(): _Capture(cap, on_stdout), proc.stderr.fileno(): _Capture(cap)}
     out, err = captures.values()
     pidfd = os.pidfd_open(proc.pid)
     pending_input = memoryview(stdin.encode()) if stdin is not None else None

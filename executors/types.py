@@ -20,7 +20,7 @@ LANGUAGES: tuple[str, ...] = ("python", "js", "java", "go", "cpp", "rust")
 
 #: Part of every stored verdict's key: bump it when a change to the executors can change a
 #: verdict, so that result stores written by an older version are not trusted.
-VERDICT_RULES_VERSION = 1
+VERDICT_RULES_VERSION = 2
 
 
 @dataclass(frozen=True)

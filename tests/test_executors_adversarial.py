@@ -133,3 +133,40 @@ def test_harness_still_works_after_the_corpus(arena: Arena, runs: dict[str, Lang
     run_language("python", arena, runs)
     backend = LocalBackend(workers=1, store=False, progress=False, scratch_dir=arena.scratch)
     assert backend.run([Program("python", "assert sum([1, 2]) == 3", LIMITS)])[0].status == "passed"
+
+
+BATCHING = ("python", "go", "java")  # languages that run many programs per sandbox or per compile
+
+
+def good_program(language: str) -> str:
+    if language == "python":
+        return "assert sum([1, 2]) == 3"
+    from test_executors_languages import PROGRAMS  # the compiled languages' passing tiny programs
+
+    return PROGRAMS[language]["passed"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", BATCHING)
+def test_hostile_programs_cannot_harm_their_batch_mates(language: str, arena: Arena) -> None:
+    """The whole corpus in ONE batch, each attack followed by an honest program: every attack is contained
+    and every honest program still passes (what one program does must not decide another's verdict)."""
+    backend = LocalBackend(
+        workers=1, store=False, sandbox="bwrap", progress=False, cache_dir=default_cache_dir(),
+        scratch_dir=arena.scratch, batch_size=64,
+    )  # fmt: skip
+    good = good_program(language)
+    sources = []
+    for index, case in enumerate(CASES):
+        # distinct honest programs (identical ones would be executed once)
+        sources += [load_case(language, case, arena), good + "\n" * (index + 1)]
+    try:
+        verdicts = backend.run([Program(language, source, LIMITS) for source in sources])
+    except (ValueError, ToolchainMissing) as e:
+        pytest.skip(f"{language} cannot run here: {e}")
+    hostile, honest = verdicts[0::2], verdicts[1::2]
+    assert {case: v.status for case, v in zip(CASES, hostile, strict=True) if v.status not in EXPECTED[case]} == {}
+    assert [v.status for v in honest] == ["passed"] * len(CASES), [v.detail for v in honest if not v.passed]
+    assert arena.canary.read_text() == CANARY_TEXT
+    assert surviving_processes(arena) == []
+    assert list(arena.scratch.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -39,7 +40,8 @@ class CountingSandbox:
         self.sources: list[str] = []
 
     def run(self, argv, *, workdir, **kwargs):
-        self.sources += [p.read_text() for p in Path(workdir).glob("program.py")]
+        for manifest in Path(workdir).glob("manifest.json"):  # the Python fork-server's batch
+            self.sources += [p["source"] for p in json.loads(manifest.read_text())["programs"]]
         return self.inner.run(argv, workdir=workdir, **kwargs)
 
 
@@ -197,11 +199,55 @@ def test_python_verdict_rule(backend):
         "if __name__ == '__main__':\n    raise SystemExit(1)": "passed",  # the reference never runs main blocks
         "import numpy\nprint(numpy.zeros(2).sum())": "passed",
         "while True:\n    pass": "timeout",
+        # the reference's reliability_guard and swallowed output:
+        "import os\nos.getcwd()": "failed",
+        "import subprocess\nsubprocess.Popen(['true'])": "failed",
+        "import os\nos._exit(0)": "failed",  # never reported a result
+        "input()": "failed",
+        "print('x' * 10_000_000)": "passed",
     }
     limits = Limits(run_timeout=1)
     verdicts = backend.run([Program("python", source, limits) for source in programs])
-    assert [v.status for v in verdicts] == list(programs.values())
+    assert dict(zip(programs, [v.status for v in verdicts], strict=True)) == programs
     assert "AssertionError" in verdicts[1].detail
+    assert "os.getcwd()" in verdicts[6].detail  # the program's own source line, from its traceback
+
+
+def test_python_programs_sharing_a_server_cannot_affect_each_other(tmp_path, sandbox):
+    """One fork-server sandbox runs the whole batch: files, /dev/shm, processes and a dead server of one
+    program must not leak into the next."""
+    backend = LocalBackend(workers=1, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
+    sleeper = "import posix, time\nif posix.fork() == 0:\n    time.sleep(60)\n"
+    litter = "open('/tmp/left', 'w').write('x')\nopen('/dev/shm/left', 'w').write('x')\nopen('left', 'w').write('x')\n"
+    clean = (
+        "import os\nassert not any(os.path.exists(p) for p in ('/tmp/left', '/dev/shm/left', 'left'))\n"
+        "others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid(), os.getppid())]\n"
+        "assert not others, others\n"
+    )
+    killer = "import posix\nposix.kill(posix.getppid(), 9)\n"
+    sources = [sleeper, litter, clean, killer, clean, "assert False", clean]
+    verdicts = backend.run([Program("python", source, Limits(run_timeout=5)) for source in sources])
+    assert [v.status for v in verdicts] == ["passed", "passed", "passed", "failed", "passed", "failed", "passed"]
+    assert "server died" in verdicts[3].detail
+
+
+def test_a_python_server_that_cannot_start_is_a_harness_error_not_a_failure(tmp_path, sandbox):
+    """`error` verdicts are never stored (see the store tests), so such a program runs again next time."""
+    from lm_eval_octopack.executors.errors import ExecutionInfrastructureError
+
+    broken = PythonLanguage(interpreter="/bin/false")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(ExecutionInfrastructureError, match="stopped before running"):
+        broken.execute(Program("python", "assert True"), workdir, sandbox, tmp_path)
+    register_language(broken)
+    try:
+        backend = LocalBackend(workers=1, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
+        seen = []
+        backend.execute([Program("python", "assert True")], lambda program, verdict: seen.append(verdict))
+        assert [v.status for v in seen] == ["error"]
+    finally:
+        unregister_language("python")
 
 
 def test_js_verdict_rule(tmp_path, sandbox):

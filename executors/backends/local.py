@@ -152,16 +152,24 @@ class LocalBackend:
 
     def _run_batch(self, chunk: list[Program], on_result: OnResult) -> None:
         language = get_language(chunk[0].language)
+        reported: set[int] = set()
+
+        def on_verdict(position: int, verdict: Verdict) -> None:
+            if position not in reported:
+                reported.add(position)
+                on_result(chunk[position], verdict)
+
         try:
             with self._workdir() as workdir:
-                verdicts = language.execute_batch(chunk, workdir, self.sandbox, self.cache_dir)
+                verdicts = language.execute_batch(chunk, workdir, self.sandbox, self.cache_dir, on_verdict=on_verdict)
             if len(verdicts) != len(chunk):
                 raise RuntimeError(f"execute_batch returned {len(verdicts)} verdicts for {len(chunk)} programs")
         except Exception:
-            log.warning("batch of %d %s programs failed; running them one by one", len(chunk), language.name)
+            log.warning("batch of %d %s programs failed; running the rest one by one", len(chunk), language.name)
             verdicts = None
         for index, program in enumerate(chunk):
-            on_result(program, verdicts[index] if verdicts is not None else self.run_one(program))
+            if index not in reported:
+                on_verdict(index, verdicts[index] if verdicts is not None else self.run_one(program))
 
     @contextlib.contextmanager
     def _workdir(self) -> Iterator[Path]:

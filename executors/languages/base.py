@@ -8,7 +8,7 @@ through ``SandboxRunner.run`` so that isolation, limits and cleanup live in one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +28,8 @@ class CommandResult:
 
 class SandboxRunner(Protocol):
     """Runs one command isolated (no network, private size-capped scratch dir, read-only
-    rest of the filesystem, rlimits, process-tree kill on timeout)."""
+    rest of the filesystem, rlimits, process-tree kill on timeout). ``on_stdout`` sees every chunk of
+    standard output as it arrives (a batch runner's progress reports)."""
 
     def run(
         self,
@@ -40,6 +41,7 @@ class SandboxRunner(Protocol):
         env: dict[str, str] | None = None,
         stdin: str | None = None,
         read_only_paths: Sequence[Path] = (),
+        on_stdout: Callable[[bytes], None] | None = None,
     ) -> CommandResult: ...
 
 
@@ -65,3 +67,11 @@ class Language(Protocol):
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         """Build and run one program inside ``workdir`` (a fresh private directory)."""
+
+    # Optional: languages that can run many programs per sandbox or per compile also define
+    #   execute_batch(programs, workdir, sandbox, cache_dir, on_verdict=None) -> list[Verdict]
+    # calling ``on_verdict(position, verdict)`` as soon as a verdict is known (so a killed run loses
+    # nothing already finished); the backend reports the rest when the batch returns.
+
+
+OnVerdict = Callable[[int, Verdict], None]

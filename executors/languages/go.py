@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
-from .base import CommandResult, SandboxRunner, ToolReport
+from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import existing, find_tool, sandbox_env, tool_output
 
 SUPPORT_DIR = Path(__file__).with_name("go_support")
@@ -82,7 +82,12 @@ class GoLanguage:
         return _single_verdict(result)
 
     def execute_batch(
-        self, programs: Sequence[Program], workdir: Path, sandbox: SandboxRunner, cache_dir: Path
+        self,
+        programs: Sequence[Program],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        cache_dir: Path,
+        on_verdict: OnVerdict | None = None,  # unused: one compile decides the whole batch at once
     ) -> list[Verdict]:
         go = find_tool("go", GO_DIRS)
         if go is None or not _ready(cache_dir, go):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
-from .base import CommandResult, SandboxRunner, ToolReport
+from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
@@ -63,7 +63,12 @@ class JavaLanguage:
         return _compile_and_run(java, javac, workdir, sandbox, program.limits)
 
     def execute_batch(
-        self, programs: Sequence[Program], workdir: Path, sandbox: SandboxRunner, cache_dir: Path
+        self,
+        programs: Sequence[Program],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        cache_dir: Path,
+        on_verdict: OnVerdict | None = None,  # unused: one compile decides the whole batch at once
     ) -> list[Verdict]:
         javac, java = find_tool("javac"), find_tool("java")
         if javac is None or java is None:

@@ -1,16 +1,16 @@
-import os
+import posix  # the reference's reliability_guard disables os.remove; posix.unlink is what an attack would use
 
 breached = False
 try:
-    os.remove("__CANARY__")
+    posix.unlink("__CANARY__")
     breached = True
 except OSError:
     pass
 try:
-    with open(os.path.join("__CANARY_DIR__", "intruder.txt"), "w") as f:
+    with open("__CANARY_DIR__/intruder.txt", "w") as f:
         f.write("escaped")
     breached = True
 except OSError:
     pass
 if not breached:
-    raise SystemExit("contained")
+    raise RuntimeError("contained")

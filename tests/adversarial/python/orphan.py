@@ -1,10 +1,4 @@
-import subprocess
+import posix  # bypasses the reference's reliability_guard (subprocess.Popen is None)
 
-subprocess.Popen(
-    ["sh", "-c", "sleep 60; echo __MARKER__"],
-    start_new_session=True,
-    stdin=subprocess.DEVNULL,
-    stdout=subprocess.DEVNULL,
-    stderr=subprocess.DEVNULL,
-)
-raise SystemExit("spawned an orphan")
+posix.system("setsid sh -c 'sleep 60; echo __MARKER__' </dev/null >/dev/null 2>&1 &")
+raise RuntimeError("spawned an orphan")

@@ -1,0 +1,368 @@
+"""Runs a batch of Python programs inside ONE sandbox, each in its own forked process.
+
+This file is executed by the sandboxed interpreter (``python -c <this file's text> <manifest>``), so it
+uses the standard library only and imports nothing from the package.
+
+Why a fork-server: the HumanEvalPack import helper imports numpy (~70 ms) and a fresh interpreter costs
+another ~40 ms, while a fork of a process that already imported them costs ~2 ms. It is also exactly how
+the reference executes Python (bigcode ``code_eval_octopack``: a forked child of a parent that already
+imported numpy ``exec``s the program), so the reference's rules are reproduced here, not approximated:
+
+* the child changes into a fresh temporary directory, applies the reference's ``reliability_guard``
+  (os/shutil/subprocess functions and ``exit``/``quit``/``help`` replaced by None, some modules blocked),
+  swallows standard output and error (and makes standard input unreadable), and ``exec``s the program with
+  empty globals under a ``timeout``-second interval timer;
+* the program passes if no ``BaseException`` escapes; a program that never reports (``os._exit``, a crash,
+  being killed at ``timeout + 1`` s) does not pass.
+
+Between two programs the server kills every other process of the sandbox's pid namespace and empties
+every writable place (the temporary directories, ``/dev/shm``), so a program cannot leave anything behind
+for the next one. The server makes itself non-dumpable, so programs cannot reach its file descriptors
+through ``/proc``. Anything unexpected makes the server exit; the harness then starts a fresh sandbox for
+the programs not yet reported.
+
+Protocol: the manifest (JSON, deleted once read) is ``{"programs": [{"source": str, "timeout": float,
+"cpu_seconds": int}], "scratch": [dirs to empty]}``. On standard output the server writes one JSON line
+``{"start": i}`` before program i and ``{"index": i, "status": ..., "detail": ..., "seconds": ...}``
+after it.
+"""
+
+import json
+import os
+import select
+import signal
+import stat
+import sys
+import time
+
+HELPER_MODULES = (
+    "math", "re", "sys", "copy", "datetime", "itertools", "collections", "heapq", "statistics",
+    "functools", "hashlib", "numpy", "string", "typing", "traceback", "io", "faulthandler", "builtins",
+    "shutil", "subprocess", "resource", "ctypes",
+)  # fmt: skip
+#: What the reference's reliability_guard replaces by None, per module.
+GUARDED = {
+    "builtins": ("exit", "quit", "help"),
+    "os": (
+        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
+        "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
+        "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir",
+    ),
+    "shutil": ("rmtree", "move", "chown"),
+    "subprocess": ("Popen",),
+}  # fmt: skip
+BLOCKED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
+DETAIL_LIMIT = 800
+KILL_PATIENCE = 5.0
+PR_SET_DUMPABLE = 4
+
+
+class ProgramTimeout(Exception):
+    pass
+
+
+class SwallowedStream:
+    """Stands in for stdin/stdout/stderr while a program runs: writes vanish, reads fail (as in the reference)."""
+
+    def write(self, text):
+        return len(text)
+
+    def writelines(self, lines):
+        pass
+
+    def flush(self):
+        pass
+
+    def read(self, *args):
+        raise OSError("standard input is not readable")
+
+    readline = readlines = read
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def close(self):
+        pass
+
+
+# --------------------------------------------------------------------------------------------- the child
+
+
+def apply_guard():
+    import builtins
+    import faulthandler
+
+    faulthandler.disable()
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for module_name, names in GUARDED.items():
+        module = sys.modules.get(module_name) or __import__(module_name)
+        for name in names:
+            setattr(module, name, None)
+    for name in BLOCKED_MODULES:
+        sys.modules[name] = None
+    return builtins
+
+
+def run_program(source, timeout):
+    """(status, detail): the reference's verdict for one program, computed in this (forked) process."""
+    import linecache
+    import traceback
+
+    linecache.cache["program.py"] = (len(source), None, source.splitlines(True), "program.py")
+
+    def on_alarm(signum, frame):
+        raise ProgramTimeout()
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    apply_guard()
+    swallowed = SwallowedStream()
+    saved = sys.stdin, sys.stdout, sys.stderr
+    try:
+        sys.stdin = sys.stdout = sys.stderr = swallowed
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            exec(compile(source, "program.py", "exec"), {})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdin, sys.stdout, sys.stderr = saved
+        return "passed", ""
+    except ProgramTimeout:
+        return "timeout", f"timed out after {timeout:g} s"
+    except BaseException as error:  # the reference's rule: anything escaping is a failure
+        sys.stdin, sys.stdout, sys.stderr = saved
+        try:
+            frames = error.__traceback__.tb_next  # from the program's own frames on, not this function's
+            text = "".join(traceback.format_exception(type(error), error, frames))
+        except BaseException:
+            text = repr(error)
+        return "failed", text[-DETAIL_LIMIT:]
+
+
+def child_main(job, report_fd, devnull, cwd):
+    write, exit_now = os.write, os._exit  # the program may overwrite os.* attributes
+    try:
+        os.setsid()
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.chdir(cwd)
+        status, detail = run_program(job["source"], job["timeout"])
+        write(report_fd, json.dumps({"status": status, "detail": detail}).encode())
+    finally:
+        exit_now(0)
+
+
+# --------------------------------------------------------------------------------------------- the server
+
+
+def main():
+    manifest_path = sys.argv[1]
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    os.unlink(manifest_path)
+    for name in HELPER_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    make_undumpable()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    scratch, isolated = manifest["scratch"], manifest["isolated"]
+    keep = mounted_paths(scratch)
+    for index, job in enumerate(manifest["programs"]):
+        emit({"start": index})
+        cwd = os.path.join(scratch[0], f"run{index}")
+        os.mkdir(cwd)
+        child, (status, detail, seconds) = supervise(job, devnull, cwd)
+        emit({"index": index, "status": status, "detail": detail, "seconds": seconds})
+        # Outside a sandbox there is no private pid namespace: only the child's own group may be killed.
+        stopped = kill_strays() if isolated else kill_group(child)
+        if not (stopped and all(empty_dir(d, keep) for d in scratch)):
+            sys.exit("could not clean up after a program; the harness starts a fresh sandbox")
+
+
+def supervise(job, devnull, cwd):
+    """Fork, let the child run the program: (child pid, (status, detail, seconds))."""
+    read_fd, write_fd = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        child_main(job, write_fd, devnull, cwd)
+    os.close(write_fd)
+    report, exit_status = wait_for_report(pid, read_fd, start + job["timeout"] + 1)
+    os.close(read_fd)
+    seconds = time.monotonic() - start
+    if exit_status is None:  # the reference's outer join(timeout + 1) gave up on it
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        return pid, ("timeout", f"timed out after {job['timeout']:g} s", seconds)
+    try:
+        parsed = json.loads(report)
+        return pid, (parsed["status"], parsed["detail"], seconds)
+    except (ValueError, KeyError):
+        pass
+    if os.WIFSIGNALED(exit_status) and os.WTERMSIG(exit_status) == signal.SIGXCPU:
+        return pid, ("timeout", f"CPU time limit of {job['cpu_seconds']} s reached", seconds)
+    return pid, ("failed", describe_exit(exit_status), seconds)
+
+
+def wait_for_report(pid, read_fd, deadline):
+    """(report bytes, exit status) once the child exits; exit status None if the deadline passed first."""
+    pidfd = os.pidfd_open(pid)
+    chunks = []
+    try:
+        watched = [read_fd, pidfd]
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return b"".join(chunks), None
+            ready, _, _ = select.select(watched, [], [], remaining)
+            if read_fd in ready:
+                chunk = os.read(read_fd, 65536)
+                if chunk:
+                    chunks.append(chunk)
+                else:
+                    watched.remove(read_fd)
+            if pidfd in ready:
+                _, status = os.waitpid(pid, 0)
+                os.set_blocking(read_fd, False)
+                try:  # whatever the child wrote before it exited is in the pipe already
+                    while chunk := os.read(read_fd, 65536):
+                        chunks.append(chunk)
+                except BlockingIOError:
+                    pass
+                return b"".join(chunks), status
+    finally:
+        os.close(pidfd)
+
+
+def describe_exit(status):
+    if os.WIFSIGNALED(status):
+        return f"the program was killed by signal {os.WTERMSIG(status)}"
+    return "the program ended the process before its tests finished (e.g. os._exit)"
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return True
+
+
+def kill_strays():
+    """SIGKILL every process of this pid namespace except its init (1) and this server."""
+    deadline = time.monotonic() + KILL_PATIENCE
+    while strays := living_strays():
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        reap_children()
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def living_strays():
+    mine = {1, os.getpid()}
+    strays = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in mine:
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in (b"Z", b"X"):
+                strays.append(int(name))
+    return strays
+
+
+def reap_children():
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def mounted_paths(roots):
+    """Mount points below the scratch roots (e.g. a virtualenv under /tmp re-exposed read-only) and their
+    parent directories: emptied around, never removed."""
+    keep = set()
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        points = [line.split()[1] for line in f]
+    for point in points:
+        for root in roots:
+            if point.startswith(root.rstrip("/") + "/"):
+                path = point
+                while path != root and path not in keep:
+                    keep.add(path)
+                    path = os.path.dirname(path)
+    return keep
+
+
+def empty_dir(path, keep):
+    """Remove everything inside `path`, including entries a program made read-only. True on success."""
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return True
+    ok = True
+    for name in names:
+        ok = remove(os.path.join(path, name), keep) and ok
+    return ok
+
+
+def remove(path, keep):
+    if path in keep:  # a mount point (left alone) or a directory holding one (emptied, kept)
+        return os.path.ismount(path) or empty_dir(path, keep)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return True
+    try:
+        if stat.S_ISDIR(mode):
+            os.chmod(path, 0o700)
+            empty_dir(path, keep)
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def make_undumpable():
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def emit(record):
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
