@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .errors import SandboxUnavailable
+from .errors import ExecutionInfrastructureError, SandboxUnavailable
 from .languages.base import CommandResult, SandboxRunner
 from .types import Limits
 
@@ -218,7 +218,16 @@ class ProcessRunner:
         with self.cgroups.acquire(limits) as slot:
             inner = self.isolate(list(argv), workdir, limits, [Path(p) for p in read_only_paths])
             command = self._with_limits(inner, timeout, limits, slot)
-            return _execute(command, full_env, workdir, timeout, limits.max_output_bytes, stdin, slot, on_stdout)
+            result = _execute(command, full_env, workdir, timeout, limits.max_output_bytes, stdin, slot, on_stdout)
+        self._raise_if_not_started(result, argv)
+        return result
+
+    def _raise_if_not_started(self, result: CommandResult, argv: Sequence[str]) -> None:
+        """The command never ran (our wrapper could not exec it): the harness's problem, not the program's,
+        so it must not become a `failed` verdict that is stored and trusted."""
+        first_line = result.stderr.lstrip().split("\n", 1)[0]
+        if result.returncode in (126, 127) and first_line.startswith("sh: ") and "exec" in first_line:
+            raise ExecutionInfrastructureError(f"could not start {argv[0]}: {first_line}")
 
     def environment(self, workdir: Path, extra: dict[str, str] | None) -> dict[str, str]:
         """A clean environment: nothing of the harness leaks in (NODE_EXTRA_CA_CERTS alone costs node 35 ms)."""
@@ -288,6 +297,13 @@ class BwrapSandbox(ProcessRunner):
             command += ["--ro-bind", str(path), str(path)]
         # the workdir comes last: a read-only parent (e.g. the cache dir holding the scratch dirs) must not cover it
         return command + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--", *argv]
+
+    def _raise_if_not_started(self, result: CommandResult, argv: Sequence[str]) -> None:
+        # bubblewrap reports its own failures (mounts, namespaces, execvp of the command) as "bwrap: ..." + exit 1
+        first_line = result.stderr.lstrip().split("\n", 1)[0]
+        if result.returncode == 1 and first_line.startswith("bwrap: "):
+            raise ExecutionInfrastructureError(f"the sandbox could not start {argv[0]}: {first_line}")
+        super()._raise_if_not_started(result, argv)
 
 
 class UnsandboxedRunner(ProcessRunner):

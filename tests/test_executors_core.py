@@ -296,3 +296,22 @@ def test_doctor_reports_tools_and_renders(tmp_path):
     assert text.startswith("python   OK") and "numpy" in text
     if not by_language["js"].ok:
         assert "install" in text
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "none"])
+def test_a_command_that_cannot_start_is_a_harness_error(mode, tmp_path):
+    """Not a `failed` verdict (which would be stored and trusted): the program never ran."""
+    from lm_eval_octopack.executors.errors import ExecutionInfrastructureError
+
+    try:
+        runner = make_sandbox(mode)
+    except SandboxUnavailable as e:
+        pytest.skip(f"bubblewrap unavailable: {e}")
+    with pytest.raises(ExecutionInfrastructureError, match="could not start /nonexistent/interpreter"):
+        runner.run(["/nonexistent/interpreter", "x"], workdir=tmp_path, timeout=5, limits=LIMITS)
+    assert (
+        runner.run(
+            ["/bin/sh", "-c", "echo 'bwrap: spoofed' >&2; exit 3"], workdir=tmp_path, timeout=5, limits=LIMITS
+        ).returncode
+        == 3
+    )  # a program's own exit is still its own
