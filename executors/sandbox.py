@@ -225,7 +225,7 @@ class ProcessRunner:
     def _raise_if_not_started(self, result: CommandResult, argv: Sequence[str]) -> None:
         """The command never ran (our wrapper could not exec it): the harness's problem, not the program's,
         so it must not become a `failed` verdict that is stored and trusted."""
-        first_line = result.stderr.lstrip().split("\n", 1)[0]
+        first_line = _first_line(result.stderr)
         if result.returncode in (126, 127) and first_line.startswith("sh: ") and "exec" in first_line:
             raise ExecutionInfrastructureError(f"could not start {argv[0]}: {first_line}")
 
@@ -300,7 +300,7 @@ class BwrapSandbox(ProcessRunner):
 
     def _raise_if_not_started(self, result: CommandResult, argv: Sequence[str]) -> None:
         # bubblewrap reports its own failures (mounts, namespaces, execvp of the command) as "bwrap: ..." + exit 1
-        first_line = result.stderr.lstrip().split("\n", 1)[0]
+        first_line = _first_line(result.stderr)
         if result.returncode == 1 and first_line.startswith("bwrap: "):
             raise ExecutionInfrastructureError(f"the sandbox could not start {argv[0]}: {first_line}")
         super()._raise_if_not_started(result, argv)
@@ -360,6 +360,10 @@ def _probe_bwrap(bwrap: str) -> None:
             f"--security-opt seccomp=unconfined). {BWRAP_INSTALL_HINT}"
         )
     _PROBED[bwrap] = "ok"
+
+
+def _first_line(text: str) -> str:
+    return text.lstrip().split("\n", 1)[0]
 
 
 def _nproc_with_headroom(max_processes: int) -> int:

@@ -16,6 +16,7 @@ all as in the reference. The interpreter is the one running the harness (``sys.e
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -129,7 +130,7 @@ class PythonLanguage:
         (workdir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         reports = ServerReports(report)
         result = sandbox.run(
-            [self.interpreter, "-c", SERVER.read_text(encoding="utf-8"), "manifest.json"],
+            [self.interpreter, "-c", server_source(), "manifest.json"],
             workdir=workdir,
             timeout=SERVER_START_BUDGET + sum(p.limits.run_timeout + 2 for p in programs),
             limits=dataclasses.replace(
@@ -153,6 +154,11 @@ class PythonLanguage:
             report(
                 reports.started, Verdict("failed", "the test server died while running this program", result.seconds)
             )
+
+
+@functools.cache
+def server_source() -> str:
+    return SERVER.read_text(encoding="utf-8")
 
 
 class ServerReports:

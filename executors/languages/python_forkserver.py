@@ -95,7 +95,6 @@ class SwallowedStream:
 
 
 def apply_guard():
-    import builtins
     import faulthandler
 
     faulthandler.disable()
@@ -106,7 +105,6 @@ def apply_guard():
             setattr(module, name, None)
     for name in BLOCKED_MODULES:
         sys.modules[name] = None
-    return builtins
 
 
 def run_program(source, timeout):
