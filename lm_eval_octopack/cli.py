@@ -63,15 +63,10 @@ def requested_tasks(argv: list[str]) -> list[str]:
 
 def code_languages(task_names: list[str]) -> set[str]:
     """The execution languages a task selection needs (task, group and glob names)."""
-    from fnmatch import fnmatch
+    from lm_eval_octopack.taskgen import resolve_tasks, task_languages
 
-    from lm_eval_octopack.taskgen import task_languages
-
-    needed: set[str] = set()
-    for name, languages in task_languages().items():
-        if any(fnmatch(name, pattern) for pattern in task_names):
-            needed |= languages
-    return needed
+    languages = task_languages()
+    return set().union(*(languages[task] for task in resolve_tasks(task_names)))
 
 
 def only_our_tasks(patterns: list[str], argv: list[str]) -> bool:
