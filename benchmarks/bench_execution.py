@@ -15,6 +15,10 @@ Program sets
              is computed from the baseline's measured time of each distinct program (the baseline has no cache,
              so every duplicate costs the same again); ours really runs all samples.
 
+Ratios are per core: each arm's wall time times the workers it used (the reference runs java and rust with one
+worker, ours always uses ``--workers``), so that ``speedup`` compares core-seconds. ``wall_speedup`` is the plain
+ratio of wall times.
+
 Both arms use the same run timeout (``--run-timeout``, default 10 s) so that hanging buggy programs cost the same.
 A hang costs its full timeout in any pipeline, so the few hanging buggy programs (3-4 per language) bound the
 overall ratio; each set therefore also reports ``speedup_without_timeouts``: both arms on the programs that
@@ -26,10 +30,12 @@ Example: python benchmarks/bench_execution.py --limit 20 --languages cpp java --
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +55,7 @@ from lm_eval_octopack.humanevalpack.assemble import assemble_programs
 REPO = Path(__file__).resolve().parents[1]
 KNOWN_FLAKY = {"Rust/32", "Go/95"}
 REFERENCE_WORKERS = {"java": 1, "rust": 1}
+RUST_TEST_BUILD_ALLOWANCE = 30.0
 COMPILE_TIMEOUT = {"python": 10, "js": 10, "java": 60, "go": 60, "cpp": 60, "rust": 300}
 COMMENT = {"python": "#", "js": "//", "java": "//", "go": "//", "cpp": "//", "rust": "//"}
 SAMPLE_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # canonical, buggy, variant 1, variant 2
@@ -103,11 +110,21 @@ def synthetic_cases(language: str, docs: list[dict], n: int, seed: int = 0) -> l
 
 
 def _timed(argv: list[str], cwd: Path, timeout: float, env: dict | None = None) -> tuple[int | None, str, str]:
-    try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return None, "", ""
-    return done.returncode, done.stdout, done.stderr
+    # Own process group, killed whole on timeout: the reference kills only the direct child, which leaves
+    # e.g. cargo's hanging test binary spinning for the rest of the benchmark and skewing both arms.
+    with subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None, "", ""
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # background children of a finished program
+    return proc.returncode, out, err
 
 
 class ReferenceRunner:
@@ -161,7 +178,9 @@ class ReferenceRunner:
         if _timed(check, project, COMPILE_TIMEOUT["rust"])[0] != 0:
             return False
         test = ["cargo", "test", "--offline", "--bin", "test", "--message-format", "json"]
-        return _timed(test, project, COMPILE_TIMEOUT["rust"] + self.run_timeout)[0] == 0
+        # cargo test builds (already checked, so seconds) then runs: the run timeout plus a build allowance,
+        # so that a hang costs what it costs our arm, not the reference's 300 s compile budget.
+        return _timed(test, project, RUST_TEST_BUILD_ALLOWANCE + self.run_timeout)[0] == 0
 
     def _go_env(self) -> dict:
         base = self.cache_dir / "go"
@@ -263,7 +282,8 @@ def bench_language(language: str, args, runner: ReferenceRunner | None, scratch:
     for set_name, cases in sets.items():
         entry = bench_set(language, cases, args, runner, scratch)
         result["sets"][set_name] = entry
-        result["summary"][set_name] = {k: entry[k] for k in ("programs", "unique", "baseline_s", "ours_s", "speedup")}
+        keys = ("programs", "unique", "baseline_s", "ours_s", "speedup", "wall_speedup", "speedup_without_timeouts")
+        result["summary"][set_name] = {k: entry.get(k) for k in keys}
     return result
 
 
@@ -273,8 +293,8 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         unique.setdefault(case.source, index)
     entry: dict = {"programs": len(cases), "unique": len(unique), "baseline_s": None, "ours_s": None}
     baseline_pass, by_source, scale = None, {}, 1.0
+    baseline_workers = min(args.workers, REFERENCE_WORKERS.get(language, args.workers))
     if runner is not None:
-        baseline_workers = min(args.workers, REFERENCE_WORKERS.get(language, args.workers))
         distinct = [cases[i] for i in unique.values()]
         passed, per_program, wall = run_baseline(distinct, runner, baseline_workers)
         by_source = {c.source: (p, t) for c, p, t in zip(distinct, passed, per_program, strict=True)}
@@ -292,11 +312,15 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         entry["ours_s"] = round(wall, 2)
         entry["ours_passed"] = sum(ours_pass)
         entry["ours_statuses"] = dict(Counter(v.status for v in verdicts))
+        entry["ours_workers"] = args.workers
         if runner is not None:
-            entry.update(without_timeouts(cases, verdicts, by_source, scale, args, scratch))
-    entry["speedup"] = (
-        round(entry["baseline_s"] / entry["ours_s"], 2) if entry["baseline_s"] and entry["ours_s"] else None
-    )
+            entry.update(without_timeouts(cases, verdicts, by_source, scale, args, scratch, baseline_workers))
+    entry["speedup"], entry["wall_speedup"] = None, None
+    if entry["baseline_s"] and entry["ours_s"]:
+        entry["baseline_core_s"] = round(entry["baseline_s"] * baseline_workers, 2)
+        entry["ours_core_s"] = round(entry["ours_s"] * args.workers, 2)
+        entry["speedup"] = round(entry["baseline_core_s"] / entry["ours_core_s"], 2)
+        entry["wall_speedup"] = round(entry["baseline_s"] / entry["ours_s"], 2)
     if baseline_pass is not None and ours_pass is not None:
         mismatches = sorted(
             {(c.task_id, b, o) for c, b, o in zip(cases, baseline_pass, ours_pass, strict=True) if b != o}
@@ -307,8 +331,10 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
     return entry
 
 
-def without_timeouts(cases: list[Case], verdicts: list, by_source: dict, scale: float, args, scratch: Path) -> dict:
-    """Both arms on the programs that timed out in neither: the throughput that engineering can change."""
+def without_timeouts(
+    cases: list[Case], verdicts: list, by_source: dict, scale: float, args, scratch: Path, baseline_workers: int
+) -> dict:
+    """Both arms on the programs that timed out in neither: the throughput that engineering can change (per core)."""
     hung = {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
     hung |= {source for source, (_, seconds) in by_source.items() if seconds >= args.run_timeout}
     kept = [c for c in cases if c.source not in hung]
@@ -320,7 +346,11 @@ def without_timeouts(cases: list[Case], verdicts: list, by_source: dict, scale: 
         "timeouts_excluded": len(cases) - len(kept),
         "baseline_s_without_timeouts": round(baseline, 2),
         "ours_s_without_timeouts": round(ours_wall, 2),
-        "speedup_without_timeouts": round(baseline / ours_wall, 2) if ours_wall else None,
+        "speedup_without_timeouts": (
+            round(baseline * baseline_workers / (ours_wall * args.workers), 2) if ours_wall else None
+        ),
+        "baseline_core_s_without_timeouts": round(baseline * baseline_workers, 2),
+        "ours_core_s_without_timeouts": round(ours_wall * args.workers, 2),
     }
 
 
@@ -331,21 +361,25 @@ def totals(languages: dict, workers: int) -> dict:
         if not rows or any(r["baseline_s"] is None or r["ours_s"] is None for r in rows):
             continue
         baseline, ours = sum(r["baseline_s"] for r in rows), sum(r["ours_s"] for r in rows)
+        baseline_core, ours_core = sum(r["baseline_core_s"] for r in rows), sum(r["ours_core_s"] for r in rows)
         programs, unique = sum(r["programs"] for r in rows), sum(r["unique"] for r in rows)
         out[set_name] = {
             "programs": programs,
             "unique": unique,
             "baseline_s": round(baseline, 2),
             "ours_s": round(ours, 2),
-            "speedup": round(baseline / ours, 2),
+            "baseline_core_s": round(baseline_core, 2),
+            "ours_core_s": round(ours_core, 2),
+            "speedup": round(baseline_core / ours_core, 2),
+            "wall_speedup": round(baseline / ours, 2),
             "baseline_programs_per_s": round(programs / baseline, 2),
             "ours_programs_per_s": round(programs / ours, 2),
             "ours_unique_per_s_per_core": round(unique / ours / workers, 3),
             "mismatches": sum(len(r.get("mismatches", [])) for r in rows),
         }
         if all("speedup_without_timeouts" in r for r in rows):
-            base = sum(r["baseline_s_without_timeouts"] for r in rows)
-            ours = sum(r["ours_s_without_timeouts"] for r in rows)
+            base = sum(r["baseline_core_s_without_timeouts"] for r in rows)
+            ours = sum(r["ours_core_s_without_timeouts"] for r in rows)
             out[set_name]["speedup_without_timeouts"] = round(base / ours, 2)
     return out
 
@@ -356,7 +390,7 @@ def _rate(programs: int, seconds: float | None) -> str:
 
 def report(figures: dict) -> None:
     print(
-        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'ratio':>6} {'no-TO':>6}  mismatches"
+        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'x/core':>6} {'no-TO':>6}  mismatches"
     )
     for language, data in figures["languages"].items():
         for set_name, row in data["sets"].items():
