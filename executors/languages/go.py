@@ -5,23 +5,24 @@ it once and warms a shared build cache by testing a program that imports every h
 offline (``GOPROXY=off``) and reads that cache read-only; ``go test`` still runs its default ``vet`` subset, because
 vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 
-``execute_batch`` puts several programs as packages of one module and runs one ``go test -json ./...``; each
-package keeps its own verdict, and any program without a clear result is re-run alone.
+``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
+with ``go test``'s own analyzers, one ``go test -c`` of every program as its own package plus a driver, one run
+with a watchdog per program. Any program without a clear result there is re-run alone, the reference way.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
+from . import go_merged
 from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import existing, find_tool, sandbox_env, tool_output
 
@@ -31,6 +32,7 @@ MODULE = "humanEval"
 INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); proxy.golang.org once"
 BATCH_SIZE = 16
 TIMEOUT_MARK = "panic: test timed out after"
+VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
 
 
 class GoLanguage:
@@ -69,6 +71,13 @@ class GoLanguage:
                     raise RuntimeError(f"go {' '.join(argv)} failed while preparing Go:\n{done.stderr[-3000:]}")
             for name in ("go.mod", "go.sum"):
                 shutil.copyfile(Path(scratch) / name, module / name)
+            flags = _test_vet_flags(go, scratch, env)
+            # go vet keeps its analysis facts apart from go test's: warm them too, for the batch vet step.
+            done = subprocess.run([go, "vet", *flags, "."], cwd=scratch, env=env, capture_output=True, text=True,
+                                  timeout=1800)  # fmt: skip
+            if done.returncode != 0:
+                raise RuntimeError(f"go vet failed while preparing Go:\n{done.stderr[-3000:]}")
+        (module / VET_FLAGS_FILE).write_text(" ".join(flags))
         (module / "READY").write_text(tool_output([go, "version"]))
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
@@ -87,82 +96,109 @@ class GoLanguage:
         workdir: Path,
         sandbox: SandboxRunner,
         cache_dir: Path,
-        on_verdict: OnVerdict | None = None,  # unused: one compile decides the whole batch at once
+        on_verdict: OnVerdict | None = None,  # unused: one link decides a whole chunk at once
     ) -> list[Verdict]:
         go = find_tool("go", GO_DIRS)
         if go is None or not _ready(cache_dir, go):
             return [Verdict("error", "Go toolchain or prepared testify module missing: run prepare") for _ in programs]
-        verdicts: list[Verdict | None] = [None] * len(programs)
+        verdicts: dict[int, Verdict] = {}
         for start in range(0, len(programs), BATCH_SIZE):
-            chunk = list(range(start, min(start + BATCH_SIZE, len(programs))))
+            chunk = {i: programs[i] for i in range(start, min(start + BATCH_SIZE, len(programs)))}
             chunk_dir = workdir / f"batch{start:05d}"
             chunk_dir.mkdir()
-            chunk_verdicts = self._run_chunk([programs[i] for i in chunk], chunk_dir, sandbox, cache_dir, go)
-            for index, verdict in zip(chunk, chunk_verdicts, strict=True):
-                verdicts[index] = verdict
+            verdicts.update(_MergedBatch(go, cache_dir, sandbox, chunk_dir).run(chunk))
             shutil.rmtree(chunk_dir, ignore_errors=True)
-        for index, verdict in enumerate(verdicts):
-            if verdict is None:  # no clear answer from the batch: the reference-shaped single run decides
+        for index, program in enumerate(programs):
+            if index not in verdicts:  # no clear answer from the batch: the reference-shaped single run decides
                 single_dir = workdir / f"single{index:05d}"
                 single_dir.mkdir()
-                verdicts[index] = self.execute(programs[index], single_dir, sandbox, cache_dir)
+                verdicts[index] = self.execute(program, single_dir, sandbox, cache_dir)
                 shutil.rmtree(single_dir, ignore_errors=True)
-        return [v for v in verdicts if v is not None]
+        return [verdicts[index] for index in range(len(programs))]
 
-    def _run_chunk(
-        self, programs: Sequence[Program], chunk_dir: Path, sandbox: SandboxRunner, cache_dir: Path, go: str
-    ) -> list[Verdict | None]:
-        _write_module_files(cache_dir, go, chunk_dir)
-        for index, program in enumerate(programs):
-            package = chunk_dir / f"p{index:03d}"
+
+class _MergedBatch:
+    """One chunk through vet, one link and one run (see ``go_merged``); returns the verdicts it is sure of."""
+
+    def __init__(self, go: str, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
+        self.go, self.cache_dir, self.sandbox, self.dir = go, cache_dir, sandbox, batch_dir
+        _write_module_files(cache_dir, go, batch_dir)
+
+    def run(self, programs: dict[int, Program]) -> dict[int, Verdict]:
+        tests = {i: go_merged.test_functions(p.source) for i, p in programs.items()}
+        joined = {i: p for i, p in programs.items() if tests[i]}
+        pending = self._vet_clean(joined)
+        decided: dict[int, Verdict] = {}
+        while pending:
+            outcome = self._link_and_run({i: programs[i] for i in pending}, tests)
+            if outcome is None:
+                break
+            verdicts, in_flight = outcome
+            decided.update(verdicts)
+            rest = [i for i in pending if i not in decided and i != in_flight]
+            if len(rest) == len(pending):
+                break
+            pending = rest
+        return decided
+
+    def _vet_clean(self, programs: dict[int, Program]) -> list[int]:
+        if not programs:
+            return []
+        for index, program in programs.items():
+            package = self.dir / go_merged.vet_dir_name(index)
             package.mkdir()
             (package / "main_test.go").write_text(program.source, encoding="utf-8")
-        limits = _widest(program.limits for program in programs)
-        argv = [go, "test", "-json", f"-timeout={_seconds(limits.run_timeout)}", "./..."]
-        result = _run_go(argv, chunk_dir, sandbox, cache_dir, go, limits, len(programs))
-        outcomes = parse_test_json(result.stdout)
-        share = result.seconds / max(1, len(programs))
-        return [outcomes.get(f"{MODULE}/p{index:03d}", _missing)(share) for index in range(len(programs))]
+        flags = _vet_flags(self.cache_dir, self.go)
+        packages = [f"./{go_merged.vet_dir_name(i)}" for i in programs]
+        limits = _widest(p.limits for p in programs.values())
+        budget = limits.compile_timeout + 1.0 * (len(programs) - 1)
+        result = self._go([self.go, "vet", *flags, *packages], limits, budget)
+        if result.returncode == 0 and not result.timed_out:
+            return list(programs)
+        flagged = go_merged.vet_flagged(result.stdout + result.stderr, list(programs))
+        if flagged is None or result.timed_out:
+            return []
+        return [i for i in programs if i not in flagged]
 
+    def _link_and_run(
+        self, programs: dict[int, Program], tests: dict[int, list[str] | None]
+    ) -> tuple[dict[int, Verdict], int | None] | None:
+        """Verdicts of the programs the binary finished, and the one it was running when it died (if any)."""
+        entries = []
+        for index, program in programs.items():
+            package = self.dir / go_merged.package_name(index)
+            package.mkdir(exist_ok=True)
+            source = go_merged.as_package(program.source, go_merged.package_name(index))
+            (package / "program.go").write_text(source, encoding="utf-8")
+            entries.append(go_merged.DriverEntry(index, tests[index], int(program.limits.run_timeout * 1000)))
+        (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
+        report_path = self.dir / go_merged.REPORT_FILE
+        report_path.unlink(missing_ok=True)
+        limits = _widest(p.limits for p in programs.values())
+        built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], limits,
+                         limits.compile_timeout + 2.0 * (len(programs) - 1))  # fmt: skip
+        if built.timed_out or built.returncode != 0:
+            return None
+        argv = ["./batch.test", "-test.run=^TestBatch$", "-test.paniconexit0", "-test.timeout=0", "-test.v"]
+        run_budget = sum(p.limits.run_timeout + 1.0 for p in programs.values()) + 5.0
+        ran = self._go(argv, limits, run_budget)
+        reports = go_merged.parse_reports(report_path.read_text() if report_path.is_file() else "")
+        details = go_merged.failure_details(ran.stdout)
+        share = built.seconds / len(programs)
+        verdicts = {}
+        for index, (passed, seconds) in reports.finished.items():
+            status = "passed" if passed else "failed"
+            verdicts[index] = Verdict(status, "" if passed else details.get(index, "a test failed"), seconds + share)
+        for index, seconds in reports.timed_out.items():
+            detail = f"test timed out after {seconds:.1f}s (merged batch watchdog)"
+            verdicts[index] = Verdict("timeout", detail, seconds + share)
+        return {i: v for i, v in verdicts.items() if i in programs}, reports.in_flight
 
-def _missing(_seconds: float) -> None:
-    return None
-
-
-def parse_test_json(stdout: str) -> dict[str, Callable[[float], Verdict]]:
-    """Map import path -> factory(seconds) of a Verdict, from ``go test -json`` events (package-level results)."""
-    logs: dict[str, list[str]] = {}
-    results: dict[str, tuple[str, bool]] = {}
-    for line in stdout.splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        action = event.get("Action")
-        if action == "build-output":
-            package = event.get("ImportPath", "").split(" ")[0]
-            logs.setdefault(package, []).append(event.get("Output", ""))
-        elif action == "output" and "Package" in event:
-            logs.setdefault(event["Package"], []).append(event.get("Output", ""))
-        elif action in ("pass", "fail") and "Test" not in event and "Package" in event:
-            results[event["Package"]] = (action, bool(event.get("FailedBuild")))
-    factories = {}
-    for package, (action, failed_build) in results.items():
-        text = "".join(logs.get(package, []))
-        factories[package] = functools.partial(_package_verdict, action, failed_build, text)
-    return factories
-
-
-def _package_verdict(action: str, failed_build: bool, text: str, seconds: float) -> Verdict:
-    if action == "pass":
-        return Verdict("passed", "", seconds)
-    if failed_build:
-        return Verdict("compile_error", excerpt(text), seconds)
-    if TIMEOUT_MARK in text:
-        return Verdict("timeout", excerpt(text), seconds)
-    return Verdict("failed", excerpt(text), seconds)
+    def _go(self, argv: list[str], limits: Limits, budget: float) -> CommandResult:
+        return self.sandbox.run(
+            argv, workdir=self.dir, timeout=budget, limits=limits, env=_go_env(self.cache_dir, self.go, self.dir),
+            read_only_paths=existing([self.cache_dir / "go", _goroot(self.go)]),
+        )  # fmt: skip
 
 
 def _single_verdict(result: CommandResult) -> Verdict:
@@ -221,7 +257,31 @@ def _module_dir(cache_dir: Path, go: str) -> Path:
 
 
 def _ready(cache_dir: Path, go: str) -> bool:
-    return (_module_dir(cache_dir, go) / "READY").is_file()
+    module = _module_dir(cache_dir, go)
+    return (module / "READY").is_file() and (module / VET_FLAGS_FILE).is_file()
+
+
+def _vet_flags(cache_dir: Path, go: str) -> list[str]:
+    return (_module_dir(cache_dir, go) / VET_FLAGS_FILE).read_text().split()
+
+
+def _test_vet_flags(go: str, package_dir: str, env: dict[str, str]) -> list[str]:
+    """The analyzers ``go test`` runs, read from its dry run (``-a`` so nothing is skipped as cached).
+
+    Dependencies are vetted for facts only (``-unsafeptr=false ...``); the tested packages get the bare
+    ``-atomic -bool ...`` list. [] (= every default analyzer, a superset: only costlier) when that is unclear."""
+    done = subprocess.run([go, "test", "-n", "-a", "."], cwd=package_dir, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    lists = set()
+    for line in (done.stdout + done.stderr).splitlines():
+        words = line.split()
+        tool = next((i for i, word in enumerate(words) if word.startswith("/") and word.endswith("/vet")), None)
+        if tool is None or not words[-1].endswith("vet.cfg"):
+            continue
+        flags = tuple(words[tool + 1 : -1])
+        if flags and all(flag.startswith("-") and "=" not in flag for flag in flags):
+            lists.add(flags)
+    return list(lists.pop()) if len(lists) == 1 else []
 
 
 def _seconds(value: float) -> str:

@@ -1,0 +1,112 @@
+"""Go batches linked into one test binary (``go_merged``) must decide every program as ``go test`` alone would.
+
+The unit tests pin which programs may join a merged batch and how the driver's reports are read; the
+integration test runs programs that stress the merge (panics, a crash of the whole binary, os.Exit, vet-only
+findings, malformed test names, skips, parallel tests) in ONE batch and compares each verdict with the
+reference-shaped single run.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lm_eval_octopack.executors.languages import go_merged
+from lm_eval_octopack.executors.registry import get_language
+from lm_eval_octopack.executors.types import Program
+from test_executors_languages import GO_HEADER, QUICK, cache_dir, sandbox, workdir  # noqa: F401 (fixtures)
+
+ASSERT_OK = "assert.New(t).Equal(2, 1+1)"
+
+
+def go_program(body: str, header: str = GO_HEADER) -> str:
+    return header + body
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n", ["TestA"]),
+        (f"func Test(t *testing.T) {{ {ASSERT_OK} }}\nfunc Test_x(t *testing.T) {{}}\n", ["Test", "Test_x"]),
+        (f"func TestA( t *testing.T ) {{ {ASSERT_OK} }}\nfunc helper() {{}}\n", ["TestA"]),
+        (f"func Testa(t *testing.T) {{ {ASSERT_OK} }}\n", None),  # go test skips it, vet flags it
+        (f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc TestMain(m *testing.M) {{ m.Run() }}\n", None),
+        (f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc init() {{}}\n", None),
+        (f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc ExampleA() {{}}\n", None),
+        (f"func TestA(\n    t *testing.T,\n) {{ {ASSERT_OK} }}\n", None),  # a signature we do not parse
+        ("func helper() {}\n", None),  # no tests at all: go test passes it, the single run decides
+    ],
+)
+def test_only_programs_whose_tests_we_can_enumerate_join_a_merged_batch(body: str, expected: list[str] | None):
+    assert go_merged.test_functions(go_program(body)) == expected
+
+
+def test_package_clause_is_renamed_after_leading_comments_only():
+    source = "// a comment\npackage main\n\nvar s = \"package main\"\n"
+    assert go_merged.as_package(source, "prog007") == "// a comment\npackage prog007\n\nvar s = \"package main\"\n"
+    assert go_merged.test_functions("package other\nfunc TestA(t *testing.T) {}\n") is None
+
+
+def test_reports_name_the_program_in_flight_and_the_watchdog_wins():
+    reports = go_merged.parse_reports("start 3\nend 3 pass 0.010\nstart 5\nend 5 fail 0.020\nstart 8\n")
+    assert reports.finished == {3: (True, 0.01), 5: (False, 0.02)}
+    assert reports.in_flight == 8
+    raced = go_merged.parse_reports("start 2\ntimeout 2 3.001\nend 2 pass 3.002\ngarbage line\nend x pass 1\n")
+    assert raced.timed_out == {2: 3.001} and raced.finished == {} and raced.in_flight is None
+
+
+def test_vet_output_names_the_programs_it_flags():
+    output = "# humanEval/vet004\nvet004/main_test.go:9:17: fmt.Printf format %d has arg\nvet: vet011/main_test.go:8:5: x\n"
+    assert go_merged.vet_flagged(output, [4, 7, 11]) == {4, 11}
+    assert go_merged.vet_flagged("go: something unrelated went wrong\n", [4, 7]) is None
+
+
+STRESS = {
+    "passes": f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n",
+    "panics": "func TestA(t *testing.T) { var xs []int; _ = xs[3] }\n",
+    "crashes the binary": "func f(n int) int { return f(n+1) + 1 }\nfunc TestA(t *testing.T) { f(0) }\n",
+    "goroutine panic": (
+        "func TestA(t *testing.T) { done := make(chan bool); go func() { panic(\"boom\") }(); <-done }\n"
+    ),
+    "exits 0": "func TestA(t *testing.T) { os.Exit(0) }\n",
+    "exits 1": "func TestA(t *testing.T) { os.Exit(1) }\n",
+    "vet printf": 'func TestA(t *testing.T) { fmt.Printf("%d\\n", "s") }\n',
+    "malformed name": f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc Testb(t *testing.T) {{}}\n",
+    "skips": "func TestA(t *testing.T) { t.Skip(\"later\") }\n",
+    "parallel": f"func TestA(t *testing.T) {{ t.Parallel(); {ASSERT_OK} }}\nfunc TestB(t *testing.T) {{ {ASSERT_OK} }}\n",
+    "fails second test": f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc TestB(t *testing.T) {{ t.Fatal(\"no\") }}\n",
+    "prints a lot": 'func TestA(t *testing.T) { for i := 0; i < 20000; i++ { fmt.Println("spam spam spam") } }\n',
+    "passes too": f"func TestB(t *testing.T) {{ {ASSERT_OK} }}\n",
+}
+STRESS_HEADER = GO_HEADER.replace('"testing"', '"testing"\n    "fmt"\n    "os"')
+
+
+def _stress_source(body: str) -> str:
+    # Every stress program imports assert, fmt and os; keep them used so only the intended finding remains.
+    return STRESS_HEADER + body + "var _ = fmt.Sprint\nvar _ = os.Getpid\nvar _ = assert.New\n"
+
+
+def test_a_merged_batch_decides_like_single_runs(workdir, sandbox, cache_dir):  # noqa: F811 (fixtures)
+    go = get_language("go")
+    programs = [Program("go", _stress_source(body), QUICK) for body in STRESS.values()]
+    batched = go.execute_batch(programs, workdir, sandbox, cache_dir)
+    singles = []
+    for index, program in enumerate(programs):
+        single_dir = workdir / f"alone{index}"
+        single_dir.mkdir()
+        singles.append(go.execute(program, single_dir, sandbox, cache_dir))
+    table = {name: (b.status, s.status) for name, b, s in zip(STRESS, batched, singles, strict=True)}
+    assert all(b.passed == s.passed for b, s in zip(batched, singles, strict=True)), table
+    assert [name for name, verdict in zip(STRESS, batched, strict=True) if verdict.passed] == [
+        "passes", "skips", "parallel", "prints a lot", "passes too",
+    ], table  # fmt: skip
+    assert table["vet printf"] == ("compile_error", "compile_error")
+    assert table["malformed name"] == ("compile_error", "compile_error")
+
+
+def test_a_failed_assertion_keeps_its_message_in_a_merged_batch(workdir, sandbox, cache_dir):  # noqa: F811
+    failing = go_program("func TestA(t *testing.T) { assert.New(t).Equal(3, 1+1) }\n")
+    passing = go_program(f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n")
+    verdicts = get_language("go").execute_batch(
+        [Program("go", failing, QUICK), Program("go", passing, QUICK)], workdir, sandbox, cache_dir
+    )
+    assert [v.status for v in verdicts] == ["failed", "passed"]
+    assert "Not equal" in verdicts[0].detail and "expected: 3" in verdicts[0].detail
