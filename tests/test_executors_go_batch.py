@@ -40,8 +40,8 @@ def test_only_programs_whose_tests_we_can_enumerate_join_a_merged_batch(body: st
 
 
 def test_package_clause_is_renamed_after_leading_comments_only():
-    source = "// a comment\npackage main\n\nvar s = \"package main\"\n"
-    assert go_merged.as_package(source, "prog007") == "// a comment\npackage prog007\n\nvar s = \"package main\"\n"
+    source = '// a comment\npackage main\n\nvar s = "package main"\n'
+    assert go_merged.as_package(source, "prog007") == '// a comment\npackage prog007\n\nvar s = "package main"\n'
     assert go_merged.test_functions("package other\nfunc TestA(t *testing.T) {}\n") is None
 
 
@@ -54,7 +54,9 @@ def test_reports_name_the_program_in_flight_and_the_watchdog_wins():
 
 
 def test_vet_output_names_the_programs_it_flags():
-    output = "# humanEval/vet004\nvet004/main_test.go:9:17: fmt.Printf format %d has arg\nvet: vet011/main_test.go:8:5: x\n"
+    output = (
+        "# humanEval/vet004\nvet004/main_test.go:9:17: fmt.Printf format %d has arg\nvet: vet011/main_test.go:8:5: x\n"
+    )
     assert go_merged.vet_flagged(output, [4, 7, 11]) == {4, 11}
     assert go_merged.vet_flagged("go: something unrelated went wrong\n", [4, 7]) is None
 
@@ -64,15 +66,15 @@ STRESS = {
     "panics": "func TestA(t *testing.T) { var xs []int; _ = xs[3] }\n",
     "crashes the binary": "func f(n int) int { return f(n+1) + 1 }\nfunc TestA(t *testing.T) { f(0) }\n",
     "goroutine panic": (
-        "func TestA(t *testing.T) { done := make(chan bool); go func() { panic(\"boom\") }(); <-done }\n"
+        'func TestA(t *testing.T) { done := make(chan bool); go func() { panic("boom") }(); <-done }\n'
     ),
     "exits 0": "func TestA(t *testing.T) { os.Exit(0) }\n",
     "exits 1": "func TestA(t *testing.T) { os.Exit(1) }\n",
     "vet printf": 'func TestA(t *testing.T) { fmt.Printf("%d\\n", "s") }\n',
     "malformed name": f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc Testb(t *testing.T) {{}}\n",
-    "skips": "func TestA(t *testing.T) { t.Skip(\"later\") }\n",
+    "skips": 'func TestA(t *testing.T) { t.Skip("later") }\n',
     "parallel": f"func TestA(t *testing.T) {{ t.Parallel(); {ASSERT_OK} }}\nfunc TestB(t *testing.T) {{ {ASSERT_OK} }}\n",
-    "fails second test": f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc TestB(t *testing.T) {{ t.Fatal(\"no\") }}\n",
+    "fails second test": f'func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc TestB(t *testing.T) {{ t.Fatal("no") }}\n',
     "prints a lot": 'func TestA(t *testing.T) { for i := 0; i < 20000; i++ { fmt.Println("spam spam spam") } }\n',
     "passes too": f"func TestB(t *testing.T) {{ {ASSERT_OK} }}\n",
 }
