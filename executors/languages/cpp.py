@@ -4,6 +4,8 @@ Speed-up: the import-helper headers every HumanEvalPack C++ program starts with 
 precompiled header (built by ``prepare`` with the same ``-std=c++11``) and force-included with ``-include``.
 It is only used when the program itself includes every one of those headers, so the set of declarations the
 compiler sees is the same as in the reference; otherwise the program is compiled plainly.
+Where binutils' gold linker is installed it links (``-fuse-ld=gold``): about 3x faster than the default bfd
+linker on these small programs, with the same libraries and symbol resolution.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class CppLanguage:
             else:
                 report.missing.append(f"{dep} headers ({header})")
         pch = _pch_header(cache_dir, gxx) if gxx else None
+        report.found["linker"] = "gold (-fuse-ld=gold)" if _fast_linker() else "default (ld.bfd)"
         report.found["precompiled header"] = str(pch) + ".gch" if pch and _pch_ready(pch) else "not built yet"
         report.ok = not report.missing
         return report
@@ -71,7 +74,7 @@ class CppLanguage:
         pch = _pch_header(cache_dir, gxx)
         if _pch_ready(pch) and includes_all_helpers(program.source):
             argv += ["-include", str(pch)]
-        argv += [source.name, *LINK_FLAGS, "-o", "a.out"]
+        argv += [source.name, *_fast_linker(), *LINK_FLAGS, "-o", "a.out"]
         return build_then_run(program, workdir, sandbox, "g++", argv, ["./a.out"], sandbox_env(workdir),
                               existing([cache_dir / "cpp"]))
 
@@ -79,6 +82,11 @@ class CppLanguage:
 def includes_all_helpers(source: str) -> bool:
     """True when the program includes every helper header, so force-including them first changes nothing."""
     return set(HELPER_HEADERS) <= {name.strip() for name in _INCLUDE_RE.findall(source)}
+
+
+@functools.cache
+def _fast_linker() -> tuple[str, ...]:
+    return ("-fuse-ld=gold",) if find_tool("ld.gold") else ()
 
 
 def _pch_header(cache_dir: Path, gxx: str) -> Path:
