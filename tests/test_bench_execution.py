@@ -1,0 +1,47 @@
+"""The execution benchmark runs both arms on real programs and reports per-core ratios with verdicts compared.
+
+Not a timing test: it checks that the script works end to end and that its arithmetic is what it says.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+from conftest import REPO_ROOT, shared_path
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("bench_execution", REPO_ROOT / "benchmarks" / "bench_execution.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_both_arms_agree_and_ratios_are_per_core(tmp_path: Path, monkeypatch):
+    data = shared_path("humanevalpack").parent
+    monkeypatch.setenv("OCTOPACK_SHARED_DATA", str(data))
+    bench = _load_benchmark()
+    out = tmp_path / "bench.json"
+    argv = ["--languages", "python", "--limit", "3", "--sets", "reference", "--workers", "2", "--out", str(out)]
+    figures = bench.main(argv)
+    row = figures["languages"]["python"]["sets"]["reference"]
+    assert row["programs"] == 6 and row["mismatches"] == []
+    assert row["baseline_passed"] == row["ours_passed"] == 3  # canonical passes, buggy fails
+    assert row["baseline_core_s"] == round(row["baseline_s"] * row["baseline_workers"], 2)
+    assert row["ours_core_s"] == round(row["ours_s"] * 2, 2)
+    assert row["speedup"] == round(row["baseline_core_s"] / row["ours_core_s"], 2)
+    assert json.loads(out.read_text())["totals"]["reference"]["mismatches"] == 0
+
+
+def test_a_timed_out_baseline_command_leaves_no_process_behind(tmp_path: Path):
+    bench = _load_benchmark()
+    marker = tmp_path / "still-running"
+    script = f"(sleep 2; touch {marker}) & sleep 30"
+    assert bench._timed(["sh", "-c", script], tmp_path, timeout=0.5) == (None, "", "")
+    time.sleep(2.5)
+    assert not marker.exists(), "the background child of a timed-out command survived"
