@@ -346,15 +346,14 @@ def without_timeouts(
         return {}
     _, ours_wall = run_ours(kept, scratch, args.workers, args.run_timeout)
     baseline = sum(by_source[c.source][1] for c in kept) * scale
+    baseline_core, ours_core = baseline * baseline_workers, ours_wall * args.workers
     return {
         "timeouts_excluded": len(cases) - len(kept),
         "baseline_s_without_timeouts": round(baseline, 2),
         "ours_s_without_timeouts": round(ours_wall, 2),
-        "speedup_without_timeouts": (
-            round(baseline * baseline_workers / (ours_wall * args.workers), 2) if ours_wall else None
-        ),
-        "baseline_core_s_without_timeouts": round(baseline * baseline_workers, 2),
-        "ours_core_s_without_timeouts": round(ours_wall * args.workers, 2),
+        "speedup_without_timeouts": round(baseline_core / ours_core, 2) if ours_core else None,
+        "baseline_core_s_without_timeouts": round(baseline_core, 2),
+        "ours_core_s_without_timeouts": round(ours_core, 2),
     }
 
 

@@ -87,7 +87,9 @@ class GoLanguage:
         _write_module_files(cache_dir, go, workdir)
         (workdir / "main_test.go").write_text(program.source, encoding="utf-8")
         argv = [go, "test", f"-timeout={_seconds(program.limits.run_timeout)}", "main_test.go"]
-        result = _run_go(argv, workdir, sandbox, cache_dir, go, program.limits, 1)
+        # go test compiles and runs in one command: its budget is both.
+        budget = program.limits.compile_timeout + program.limits.run_timeout
+        result = _run_go(argv, workdir, sandbox, cache_dir, go, program.limits, budget)
         return _single_verdict(result)
 
     def execute_batch(
@@ -195,10 +197,7 @@ class _MergedBatch:
         return {i: v for i, v in verdicts.items() if i in programs}, reports.in_flight
 
     def _go(self, argv: list[str], limits: Limits, budget: float) -> CommandResult:
-        return self.sandbox.run(
-            argv, workdir=self.dir, timeout=budget, limits=limits, env=_go_env(self.cache_dir, self.go, self.dir),
-            read_only_paths=existing([self.cache_dir / "go", _goroot(self.go)]),
-        )  # fmt: skip
+        return _run_go(argv, self.dir, self.sandbox, self.cache_dir, self.go, limits, budget)
 
 
 def _single_verdict(result: CommandResult) -> Verdict:
@@ -216,10 +215,9 @@ def _single_verdict(result: CommandResult) -> Verdict:
 
 
 def _run_go(
-    argv: list[str], workdir: Path, sandbox: SandboxRunner, cache_dir: Path, go: str, limits: Limits, count: int
+    argv: list[str], workdir: Path, sandbox: SandboxRunner, cache_dir: Path, go: str, limits: Limits, budget: float
 ) -> CommandResult:
-    # go test compiles and runs in one command: its budget is both, with room for the packages of a batch.
-    budget = limits.compile_timeout + limits.run_timeout + 2.0 * (count - 1)
+    """A go command (or the test binary it built) in the sandbox, reading the shared caches read-only."""
     return sandbox.run(
         argv, workdir=workdir, timeout=budget, limits=limits, env=_go_env(cache_dir, go, workdir),
         read_only_paths=existing([cache_dir / "go", _goroot(go)]),
