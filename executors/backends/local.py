@@ -32,6 +32,7 @@ from ..types import Program, Verdict, excerpt
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[Program, Verdict], None]
+DEFAULT_BATCH_SIZE = 16
 
 
 def default_workers() -> int:
@@ -48,7 +49,8 @@ class LocalBackend:
     sandbox: "bwrap" (default), "none" (explicit opt-out, no isolation), or any ``SandboxRunner``.
     progress: show a live per-language progress display (only on a terminal).
     cache_dir: toolchain dependencies, scratch dirs and the default store (default ``default_cache_dir()``).
-    batch_size: chunk size for languages that offer ``execute_batch`` (1 = never batch).
+    batch_size: chunk size for languages that offer ``execute_batch`` (1 = never batch; None = each language's
+      own ``batch_size``, or ``DEFAULT_BATCH_SIZE``).
     scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
     """
 
@@ -59,7 +61,7 @@ class LocalBackend:
         sandbox: str | SandboxRunner | None = None,
         progress: bool = True,
         cache_dir: str | os.PathLike | None = None,
-        batch_size: int = 16,
+        batch_size: int | None = None,
         scratch_dir: str | os.PathLike | None = None,
     ):
         self.workers = max(1, int(workers or default_workers()))
@@ -67,7 +69,7 @@ class LocalBackend:
         self.store = _open_store(store, self.cache_dir)
         self.sandbox = sandbox if sandbox is not None and not isinstance(sandbox, str) else make_sandbox(sandbox)
         self.progress = progress
-        self.batch_size = max(1, batch_size)
+        self.batch_size = None if batch_size is None else max(1, batch_size)
         self.scratch = Path(scratch_dir) if scratch_dir is not None else self.cache_dir / "scratch"
 
     def run(self, programs: Sequence[Program]) -> list[Verdict]:
@@ -133,9 +135,10 @@ class LocalBackend:
 
     def _language_jobs(self, name: str, programs: list[Program]) -> Iterator[Callable[[OnResult], None]]:
         language = get_language(name)
-        if callable(getattr(language, "execute_batch", None)) and self.batch_size > 1 and len(programs) > 1:
-            for i in range(0, len(programs), self.batch_size):
-                chunk = programs[i : i + self.batch_size]
+        size = self.batch_size or getattr(language, "batch_size", DEFAULT_BATCH_SIZE)
+        if callable(getattr(language, "execute_batch", None)) and size > 1 and len(programs) > 1:
+            for i in range(0, len(programs), size):
+                chunk = programs[i : i + size]
                 yield lambda on_result, chunk=chunk: self._run_batch(chunk, on_result)
         else:
             for program in programs:

@@ -71,7 +71,8 @@ class Language(Protocol):
     # Optional: languages that can run many programs per sandbox or per compile also define
     #   execute_batch(programs, workdir, sandbox, cache_dir, on_verdict=None) -> list[Verdict]
     # calling ``on_verdict(position, verdict)`` as soon as a verdict is known (so a killed run loses
-    # nothing already finished); the backend reports the rest when the batch returns.
+    # nothing already finished); the backend reports the rest when the batch returns. Such a language may also
+    # set ``batch_size``: the chunk size its fixed per-batch cost (a server start, a link) is best spread over.
 
 
 OnVerdict = Callable[[int, Verdict], None]

@@ -30,13 +30,14 @@ SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
 MODULE = "humanEval"
 INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); proxy.golang.org once"
-BATCH_SIZE = 16
+BATCH_SIZE = 32  # programs per merged test binary: one link (~0.7 s) is spread over all of them
 TIMEOUT_MARK = "panic: test timed out after"
 VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
 
 
 class GoLanguage:
     name = "go"
+    batch_size = BATCH_SIZE
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

@@ -6,6 +6,9 @@ Speed-ups that keep the verdicts: the JVMs run C1-only with SerialGC (start-up b
 the compiler is warm after the first program; each program still gets its own directory, classpath and output).
 Programs the batch compiler did not reach are compiled alone with plain ``javac``. Each program then runs in a
 fresh JVM. Sources are read as UTF-8, the reference's JDK 18 default.
+
+The batch compiler's JVM starts from a class-data-sharing archive of javac's classes, dumped by ``prepare``
+(about 0.3 s less per batch); a JVM that cannot use the archive ignores it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import subprocess
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,10 +31,14 @@ FAST_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
 JAVAC_OPTIONS = ("-encoding", "UTF-8", "-proc:none")
 INSTALL_HINT = "apt-get install openjdk-17-jdk-headless (Java >= 16 is required: Java/151 uses pattern matching)"
 BATCH_COMPILE_SECONDS = 2.0  # extra compile budget per additional program in one batch JVM
+DRIVER_JAR = "batch-compile.jar"  # a jar, not a class dir: a JVM only shares classes from jars
+CDS_ARCHIVE = "batch-compile.jsa"
+WARM_UP_PROGRAM = "public class Main { public static void main(String[] args) { System.exit(0); } }\n"
 
 
 class JavaLanguage:
     name = "java"
+    batch_size = 64  # the batch JVM's start and javac warm-up (~0.8 s) spread over more programs
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)
@@ -40,20 +49,30 @@ class JavaLanguage:
             else:
                 report.missing.append(tool)
         javac = find_tool("javac")
-        if javac and not (_driver_dir(cache_dir, javac) / "BatchCompile.class").is_file():
+        if javac and not (_driver_dir(cache_dir, javac) / DRIVER_JAR).is_file():
             report.found["batch compiler"] = "not built yet (prepare); plain javac is used"
+        elif javac:
+            archive = _driver_dir(cache_dir, javac) / CDS_ARCHIVE
+            report.found["batch compiler"] = f"class-data archive {archive}" if archive.is_file() else "no CDS archive"
         report.ok = not report.missing
         return report
 
     def prepare(self, cache_dir: Path) -> None:
-        javac = find_tool("javac")
-        if javac is None:
+        javac, java = find_tool("javac"), find_tool("java")
+        if javac is None or java is None:
             return
         target = _driver_dir(cache_dir, javac)
-        if (target / "BatchCompile.class").is_file():
+        if (target / DRIVER_JAR).is_file():
             return
+        # Trusted input (our own driver), built and warmed directly, once.
         target.mkdir(parents=True, exist_ok=True)
-        subprocess.run([javac, "-d", str(target), str(SUPPORT_SOURCE)], check=True, capture_output=True, timeout=300)
+        classes = target / "classes"
+        subprocess.run([javac, "-d", str(classes), str(SUPPORT_SOURCE)], check=True, capture_output=True, timeout=300)
+        with zipfile.ZipFile(target / (DRIVER_JAR + ".tmp"), "w") as jar:
+            for path in sorted(classes.glob("*.class")):
+                jar.write(path, path.name)
+        (target / (DRIVER_JAR + ".tmp")).replace(target / DRIVER_JAR)
+        _dump_class_archive(java, target)
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         javac, java = find_tool("javac"), find_tool("java")
@@ -89,11 +108,12 @@ class JavaLanguage:
         cache_dir: Path,
     ) -> CommandResult | None:  # fmt: skip
         driver = _driver_dir(cache_dir, javac)
-        if len(dirs) < 2 or not (driver / "BatchCompile.class").is_file():
+        if len(dirs) < 2 or not (driver / DRIVER_JAR).is_file():
             return None
         limits = max((p.limits for p in programs), key=lambda lim: lim.compile_timeout)
         budget = limits.compile_timeout + BATCH_COMPILE_SECONDS * (len(dirs) - 1)
-        argv = [java, *FAST_JVM, *_heap(limits), "-cp", str(driver), "BatchCompile", *(d.name for d in dirs)]
+        argv = [java, *FAST_JVM, *_heap(limits), *_shared_classes(driver), "-cp", str(driver / DRIVER_JAR),
+                "BatchCompile", *(d.name for d in dirs)]  # fmt: skip
         return sandbox.run(
             argv, workdir=dirs[0].parent, timeout=budget, limits=limits, env=sandbox_env(dirs[0].parent),
             read_only_paths=existing([cache_dir / "java"]),
@@ -127,6 +147,23 @@ def _run_main(java: str, workdir: Path, sandbox: SandboxRunner, limits: Limits, 
     argv = [java, *FAST_JVM, *_heap(limits), "-cp", ".", "Main"]
     ran = sandbox.run(argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=sandbox_env(workdir))
     return run_verdict(ran, compile_seconds)
+
+
+def _dump_class_archive(java: str, driver: Path) -> None:
+    """Compile one trivial program with ``-XX:ArchiveClassesAtExit`` so later batch JVMs map javac's classes."""
+    with tempfile.TemporaryDirectory(prefix="octopack-cds-") as tmp:
+        (Path(tmp) / "Main.java").write_text(WARM_UP_PROGRAM, encoding="utf-8")
+        archive = driver / (CDS_ARCHIVE + ".tmp")
+        argv = [java, *FAST_JVM, f"-XX:ArchiveClassesAtExit={archive}", "-cp", str(driver / DRIVER_JAR),
+                "BatchCompile", tmp]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, timeout=300)
+        if done.returncode == 0 and archive.is_file():
+            archive.replace(driver / CDS_ARCHIVE)
+
+
+def _shared_classes(driver: Path) -> list[str]:
+    archive = driver / CDS_ARCHIVE
+    return [f"-XX:SharedArchiveFile={archive}"] if archive.is_file() else []
 
 
 def _heap(limits: Limits) -> list[str]:
