@@ -1,4 +1,4 @@
-"""JavaScript (Node.js): ``node test.js`` in the sandbox.
+"""JavaScript (Node.js): ``node test.js`` in the sandbox; a batch shares one sandbox start (``exec_batch``).
 
 Reference rule (bigcode ``code_eval_octopack``): a program passes **only if stdout and stderr are both
 empty**; the exit code is ignored, because ``console.assert`` prints "Assertion failed" to stderr and exits
@@ -13,10 +13,12 @@ import fcntl
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Program, Verdict, excerpt
-from .base import SandboxRunner, ToolReport
+from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .exec_batch import Command, group_by_limits, run_each
 
 JS_MD5_VERSION = "0.7.3"
 MIN_NODE_MAJOR = 16  # the tests use Array.prototype.at and friends
@@ -89,13 +91,49 @@ class JsLanguage:
             env={"NODE_PATH": str(modules)},
             read_only_paths=[modules] if modules.is_dir() else [],
         )
-        if result.timed_out:
-            return Verdict("timeout", f"timed out after {program.limits.run_timeout:g} s", result.seconds)
-        if result.stdout or result.stderr or result.output_truncated:
-            return Verdict("failed", excerpt(result.stderr + result.stdout), result.seconds)
-        if _killed_by_signal(result.returncode):  # e.g. the memory limit's OOM kill: silent, but not a pass
-            return Verdict("failed", f"node was killed (exit status {result.returncode})", result.seconds)
-        return Verdict("passed", "", result.seconds)
+        return js_verdict(result, program.limits.run_timeout)
+
+    def execute_batch(
+        self,
+        programs: Sequence[Program],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        cache_dir: Path,
+        on_verdict: OnVerdict | None = None,
+    ) -> list[Verdict]:
+        """Each program is still a fresh ``node test.js`` in its own directory; they share one sandbox start."""
+        modules = node_modules(cache_dir)
+        env, mounts = {"NODE_PATH": str(modules)}, [modules] if modules.is_dir() else []
+        verdicts: dict[int, Verdict] = {}
+        for group, (limits, positions) in enumerate(group_by_limits(programs).items()):
+
+            def report(k: int, result: CommandResult, positions=positions, timeout=limits.run_timeout) -> None:
+                verdicts[positions[k]] = js_verdict(result, timeout)
+                if on_verdict is not None:
+                    on_verdict(positions[k], verdicts[positions[k]])
+
+            commands = [Command([self.node, "test.js"], limits.run_timeout, {"test.js": programs[i].source})
+                        for i in positions]  # fmt: skip
+            group_dir = workdir / f"group{group}"
+            group_dir.mkdir()
+            run_each(commands, sandbox=sandbox, workdir=group_dir, limits=limits, env=env, read_only_paths=mounts,
+                     on_result=report)  # fmt: skip
+        for position, program in enumerate(programs):
+            if position not in verdicts:  # the batch gave no answer for it: alone, as always
+                single_dir = workdir / f"single{position:05d}"
+                single_dir.mkdir()
+                verdicts[position] = self.execute(program, single_dir, sandbox, cache_dir)
+        return [verdicts[i] for i in range(len(programs))]
+
+
+def js_verdict(result: CommandResult, run_timeout: float) -> Verdict:
+    if result.timed_out:
+        return Verdict("timeout", f"timed out after {run_timeout:g} s", result.seconds)
+    if result.stdout or result.stderr or result.output_truncated:
+        return Verdict("failed", excerpt(result.stderr + result.stdout), result.seconds)
+    if _killed_by_signal(result.returncode):  # e.g. the memory limit's OOM kill: silent, but not a pass
+        return Verdict("failed", f"node was killed (exit status {result.returncode})", result.seconds)
+    return Verdict("passed", "", result.seconds)
 
 
 def _killed_by_signal(returncode: int | None) -> bool:

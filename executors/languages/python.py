@@ -22,8 +22,9 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import ExecutionInfrastructureError
 from ..types import Limits, Program, Verdict, excerpt
@@ -162,11 +163,15 @@ def server_source() -> str:
     return SERVER.read_text(encoding="utf-8")
 
 
-class ServerReports:
-    """Parses the server's JSON lines as they stream in: verdicts go to `report` at once."""
+def verdict_from_record(record: dict) -> Verdict:
+    return Verdict(record["status"], record["detail"], record["seconds"])
 
-    def __init__(self, report: OnVerdict):
-        self.report = report
+
+class ServerReports:
+    """Parses the server's JSON lines as they stream in: each job's result goes to `report` at once."""
+
+    def __init__(self, report: Callable[[int, Any], None], decode: Callable[[dict], Any] = verdict_from_record):
+        self.report, self.decode = report, decode
         self.buffer = b""
         self.started: int | None = None
         self.done: set[int] = set()
@@ -182,7 +187,7 @@ class ServerReports:
                 self.started = record["start"]
             elif "index" in record and record["index"] not in self.done:
                 self.done.add(record["index"])
-                self.report(record["index"], Verdict(record["status"], record["detail"], record["seconds"]))
+                self.report(record["index"], self.decode(record))
 
 
 LANGUAGE = PythonLanguage()

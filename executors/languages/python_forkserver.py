@@ -21,10 +21,18 @@ for the next one. The server makes itself non-dumpable, so programs cannot reach
 through ``/proc``. Anything unexpected makes the server exit; the harness then starts a fresh sandbox for
 the programs not yet reported.
 
-Protocol: the manifest (JSON, deleted once read) is ``{"programs": [{"source": str, "timeout": float,
-"cpu_seconds": int}], "scratch": [dirs to empty]}``. On standard output the server writes one JSON line
-``{"start": i}`` before program i and ``{"index": i, "status": ..., "detail": ..., "seconds": ...}``
-after it.
+The same server also runs *commands* (``exec_batch``: the node start of a JavaScript program, the test binary
+of a compiled one): a job with ``argv`` is forked and exec'd in a fresh working directory holding its
+``files``, with its standard output and error captured (the first ``cap`` bytes of each, the rest counted),
+and killed with everything it started at its deadline, exactly as the sandbox treats a single command.
+
+Protocol: the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
+first holds the per-program working directories], "isolated": bool, "preload": bool}`` where a job is
+``{"source": str, "timeout": float, "cpu_seconds": int}`` (Python) or ``{"argv": [str], "files": {name:
+text}, "timeout": float, "cpu_seconds": int, "cap": int}`` (a command). On standard output the server writes
+one JSON line ``{"start": i}`` before job i and after it ``{"index": i, "status": ..., "detail": ...,
+"seconds": ...}`` (Python) or ``{"index": i, "returncode": int | None, "timed_out": bool, "stdout": str,
+"stderr": str, "truncated": bool, "seconds": float}`` (a command; the streams are excerpts).
 """
 
 import json
@@ -55,6 +63,9 @@ BLOCKED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 DETAIL_LIMIT = 800
 KILL_PATIENCE = 5.0
 PR_SET_DUMPABLE = 4
+STREAM_EXCERPT = 4096  # bytes of each captured stream a command's report carries
+FLOOD_FACTOR = 16  # as the sandbox: keep reading (and discarding) up to this many times the cap, then kill
+EXIT_GRACE_SECONDS = 1.0  # as the sandbox: how long stray pipe holders may keep a finished command's streams
 
 
 class ProgramTimeout(Exception):
@@ -168,11 +179,12 @@ def main():
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
     os.unlink(manifest_path)
-    for name in HELPER_MODULES:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
+    if manifest.get("preload", True):
+        for name in HELPER_MODULES:
+            try:
+                __import__(name)
+            except ImportError:
+                pass
     make_undumpable()
     devnull = os.open(os.devnull, os.O_RDWR)
     scratch, isolated = manifest["scratch"], manifest["isolated"]
@@ -181,8 +193,12 @@ def main():
         emit({"start": index})
         cwd = os.path.join(scratch[0], f"run{index}")
         os.mkdir(cwd)
-        child, (status, detail, seconds) = supervise(job, devnull, cwd)
-        emit({"index": index, "status": status, "detail": detail, "seconds": seconds})
+        if "argv" in job:
+            child, record = supervise_command(job, devnull, cwd)
+        else:
+            child, (status, detail, seconds) = supervise(job, devnull, cwd)
+            record = {"status": status, "detail": detail, "seconds": seconds}
+        emit({"index": index, **record})
         # Outside a sandbox there is no private pid namespace: only the child's own group may be killed.
         stopped = kill_strays() if isolated else kill_group(child)
         if not (stopped and all(empty_dir(d, keep) for d in scratch)):
@@ -216,6 +232,91 @@ def supervise(job, devnull, cwd):
     if os.WIFSIGNALED(exit_status) and os.WTERMSIG(exit_status) == signal.SIGXCPU:
         return pid, ("timeout", f"CPU time limit of {job['cpu_seconds']} s reached", seconds)
     return pid, ("failed", describe_exit(exit_status), seconds)
+
+
+def supervise_command(job, devnull, cwd):
+    """Fork and exec one command in `cwd`: (child pid, its report). The child leads its own process group."""
+    for name, text in job.get("files", {}).items():
+        with open(os.path.join(cwd, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            import resource
+
+            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            for fd, target in ((devnull, 0), (out_write, 1), (err_write, 2)):
+                os.dup2(fd, target)
+            os.closerange(3, 1 << 16)
+            os.chdir(cwd)
+            os.execv(job["argv"][0], job["argv"])
+        finally:
+            os._exit(127)
+    os.close(out_write)
+    os.close(err_write)
+    streams, exit_status, timed_out = capture_until_exit(pid, (out_read, err_read), start + job["timeout"], job["cap"])
+    seconds = time.monotonic() - start
+    if timed_out or exit_status is None:
+        kill_group(pid)
+    if exit_status is None:
+        exit_status = os.waitpid(pid, 0)[1]
+    if timed_out:
+        returncode = None
+    elif os.WIFSIGNALED(exit_status):  # reported as bubblewrap reports a command killed by a signal
+        timed_out = os.WTERMSIG(exit_status) == signal.SIGXCPU
+        returncode = None if timed_out else 128 + os.WTERMSIG(exit_status)
+    else:
+        returncode = os.WEXITSTATUS(exit_status)
+    out, err = streams
+    record = {
+        "returncode": returncode, "timed_out": timed_out, "seconds": seconds,
+        "stdout": out["head"][:STREAM_EXCERPT].decode("utf-8", "replace"),
+        "stderr": err["head"][:STREAM_EXCERPT].decode("utf-8", "replace"),
+        "truncated": out["total"] > job["cap"] or err["total"] > job["cap"],
+    }  # fmt: skip
+    return pid, record
+
+
+def capture_until_exit(pid, fds, deadline, cap):
+    """Read both streams (the first `cap` bytes kept) until they close and the child has exited, as the sandbox
+    does for a single command: ([{head, total}] per stream, exit status if reaped, timed out). Streams held
+    open past the deadline count as a timeout; a flood of output ends the reading early."""
+    pidfd = os.pidfd_open(pid)
+    streams = {fd: {"head": b"", "total": 0} for fd in fds}
+    open_fds = list(fds)
+    exit_status = None
+    try:
+        while open_fds or exit_status is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return list(streams.values()), exit_status, True
+            watched = open_fds + ([pidfd] if exit_status is None else [])
+            ready, _, _ = select.select(watched, [], [], remaining)
+            for fd in ready:
+                if fd == pidfd:
+                    exit_status = os.waitpid(pid, 0)[1]
+                    deadline = min(deadline, time.monotonic() + EXIT_GRACE_SECONDS)
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.remove(fd)
+                    continue
+                stream = streams[fd]
+                stream["head"] += chunk[: max(0, cap - len(stream["head"]))]
+                stream["total"] += len(chunk)
+            if sum(s["total"] for s in streams.values()) > FLOOD_FACTOR * cap * 2:
+                break
+        return list(streams.values()), exit_status, False
+    finally:
+        os.close(pidfd)
+        for fd in fds:
+            os.close(fd)
 
 
 def wait_for_report(pid, read_fd, deadline):
