@@ -5,7 +5,8 @@ Speed-ups that keep the verdicts: the JVMs run C1-only with SerialGC (start-up b
 ``execute_batch`` compiles all programs of a batch in ONE sandboxed JVM running ``BatchCompile`` (javax.tools, so
 the compiler is warm after the first program; each program still gets its own directory, classpath and output).
 Programs the batch compiler did not reach are compiled alone with plain ``javac``. Each program then runs in a
-fresh JVM. Sources are read as UTF-8, the reference's JDK 18 default.
+fresh JVM (``java -cp <its directory> Main``); the batch's JVMs share one sandbox start (``exec_batch``).
+Sources are read as UTF-8, the reference's JDK 18 default.
 
 The batch compiler's JVM starts from a class-data-sharing archive of javac's classes, dumped by ``prepare``
 (about 0.3 s less per batch); a JVM that cannot use the archive ignores it.
@@ -24,6 +25,7 @@ from pathlib import Path
 from ..types import Limits, Program, Verdict, excerpt
 from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+from .exec_batch import Command, group_by_limits, run_each
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
 RESULT_FILE = ".javac_result"
@@ -87,21 +89,57 @@ class JavaLanguage:
         workdir: Path,
         sandbox: SandboxRunner,
         cache_dir: Path,
-        on_verdict: OnVerdict | None = None,  # unused: one compile decides the whole batch at once
+        on_verdict: OnVerdict | None = None,
     ) -> list[Verdict]:
         javac, java = find_tool("javac"), find_tool("java")
         if javac is None or java is None:
             return [Verdict("error", f"Java toolchain missing: {INSTALL_HINT}") for _ in programs]
-        dirs = [workdir / f"p{index:04d}" for index in range(len(programs))]
+        build = workdir / "build"
+        dirs = [build / f"p{index:04d}" for index in range(len(programs))]
         for directory, program in zip(dirs, programs, strict=True):
-            directory.mkdir()
+            directory.mkdir(parents=True)
             (directory / "Main.java").write_text(program.source, encoding="utf-8")
         batch = self._batch_compile(java, javac, dirs, programs, sandbox, cache_dir)
         share = batch.seconds / max(1, len(programs)) if batch else 0.0
-        return [
-            self._finish(java, javac, directory, program, sandbox, share)
-            for directory, program in zip(dirs, programs, strict=True)
-        ]
+        verdicts: dict[int, Verdict] = {}
+
+        def decide(position: int, verdict: Verdict) -> None:
+            verdicts[position] = verdict
+            if on_verdict is not None:
+                on_verdict(position, verdict)
+
+        compiled = []
+        for position, directory in enumerate(dirs):
+            result_file = directory / RESULT_FILE
+            if not result_file.is_file():  # the batch JVM never got here (crash or timeout): compile alone
+                decide(position, _compile_and_run(java, javac, directory, sandbox, programs[position].limits))
+                continue
+            status, _, diagnostics = result_file.read_text(encoding="utf-8", errors="replace").partition("\n")
+            if status != "ok":
+                decide(position, Verdict("compile_error", excerpt(diagnostics), share))
+            else:
+                compiled.append(position)
+        self._run_compiled(java, [programs[i] for i in compiled], [dirs[i] for i in compiled], workdir, sandbox,
+                           lambda k, verdict: decide(compiled[k], verdict), share)  # fmt: skip
+        for position in compiled:
+            if position not in verdicts:  # no answer from the shared sandbox: run it alone
+                decide(position, _run_main(java, dirs[position], sandbox, programs[position].limits, share))
+        return [verdicts[i] for i in range(len(programs))]
+
+    def _run_compiled(
+        self, java: str, programs: list[Program], dirs: list[Path], workdir: Path, sandbox: SandboxRunner,
+        decide: OnVerdict, share: float,
+    ) -> None:  # fmt: skip
+        """Each program in a fresh JVM (``java -cp <its dir> Main``), all through one sandbox start."""
+        for group, (limits, positions) in enumerate(group_by_limits(programs).items()):
+            commands = [Command(_java_argv(java, limits, dirs[i]), limits.run_timeout) for i in positions]
+            group_dir = workdir / f"run{group}"
+            group_dir.mkdir()
+            run_each(
+                commands, sandbox=sandbox, workdir=group_dir, limits=limits, env=sandbox_env(group_dir),
+                read_only_paths=[workdir / "build"],
+                on_result=lambda k, result, positions=positions: decide(positions[k], run_verdict(result, share)),
+            )  # fmt: skip
 
     def _batch_compile(
         self, java: str, javac: str, dirs: list[Path], programs: Sequence[Program], sandbox: SandboxRunner,
@@ -119,17 +157,6 @@ class JavaLanguage:
             read_only_paths=existing([cache_dir / "java"]),
         )  # fmt: skip
 
-    def _finish(
-        self, java: str, javac: str, directory: Path, program: Program, sandbox: SandboxRunner, share: float
-    ) -> Verdict:
-        result_file = directory / RESULT_FILE
-        if not result_file.is_file():  # the batch JVM never got here (crash or timeout): compile alone
-            return _compile_and_run(java, javac, directory, sandbox, program.limits)
-        status, _, diagnostics = result_file.read_text(encoding="utf-8", errors="replace").partition("\n")
-        if status != "ok":
-            return Verdict("compile_error", excerpt(diagnostics), share)
-        return _run_main(java, directory, sandbox, program.limits, share)
-
 
 def _compile_and_run(java: str, javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) -> Verdict:
     built = _javac(javac, workdir, sandbox, limits)
@@ -144,9 +171,13 @@ def _javac(javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) ->
 
 
 def _run_main(java: str, workdir: Path, sandbox: SandboxRunner, limits: Limits, compile_seconds: float) -> Verdict:
-    argv = [java, *FAST_JVM, *_heap(limits), "-cp", ".", "Main"]
+    argv = _java_argv(java, limits, Path("."))
     ran = sandbox.run(argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=sandbox_env(workdir))
     return run_verdict(ran, compile_seconds)
+
+
+def _java_argv(java: str, limits: Limits, classpath: Path) -> list[str]:
+    return [java, *FAST_JVM, *_heap(limits), "-cp", str(classpath), "Main"]
 
 
 def _dump_class_archive(java: str, driver: Path) -> None:
