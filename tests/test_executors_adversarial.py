@@ -135,12 +135,14 @@ def test_harness_still_works_after_the_corpus(arena: Arena, runs: dict[str, Lang
     assert backend.run([Program("python", "assert sum([1, 2]) == 3", LIMITS)])[0].status == "passed"
 
 
-BATCHING = ("python", "js", "go", "java")  # languages that run many programs per sandbox or per compile
+BATCHING = ("python", "js", "go", "java", "rust")  # languages that run many programs per sandbox or per compile
 
 
 def good_program(language: str) -> str:
     if language == "python":
         return "assert sum([1, 2]) == 3"
+    if language == "rust":  # no crates: a test binary linking rand/regex/md5 exceeds LIMITS' 8 MB file size
+        return "fn main() {}\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn ok() { assert_eq!(1 + 1, 2); }\n}\n"
     if language == "js":
         return "const assert = require('assert');\nassert.deepStrictEqual([1, 2].length, 2);\n"
     from test_executors_languages import PROGRAMS  # the compiled languages' passing tiny programs

@@ -4,6 +4,11 @@ We build those crates once with cargo (``prepare``), then compile each program w
 ``rustc --edition 2021 --test --extern rand=... --extern regex=... --extern md5=...`` in its own directory (parallel
 safe, no cargo overhead) and run the test binary. Same verdict rule: compile ok and the tests exit 0. Debug
 assertions and overflow checks are on, as in cargo's dev/test profile.
+
+``execute_batch`` compiles and links a batch as ONE test crate (``rust_merged``: each program in its own module)
+and runs that binary once per program, filtered to the program's module, each run a fresh process started by
+one shared sandbox (``exec_batch``). Programs that may not join, or that do not compile in the batch, get the
+single path above.
 """
 
 from __future__ import annotations
@@ -14,17 +19,25 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from ..types import Program, Verdict
-from .base import SandboxRunner, ToolReport
-from .compiled_common import build_then_run, existing, find_tool, sandbox_env, tool_output
+from ..types import Limits, Program, Verdict
+from . import rust_merged
+from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
+from .exec_batch import Command, group_by_limits, run_each
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
 CARGO_DIRS = ("~/.cargo/bin",)
 INSTALL_HINT = "install rustup (https://rustup.rs) then `rustup default stable`; crates.io must be reachable once"
 PROFILE_FLAGS = ("-C", "debug-assertions=on", "-C", "overflow-checks=on", "-C", "debuginfo=0")
+BATCH_SIZE = 16
+BATCH_COMPILE_SECONDS_PER_PROGRAM = 1.0  # added to the widest compile_timeout per program beyond the first
+BATCH_COMPILE_OUTPUT_BYTES = 4 << 20  # rustc's JSON errors of a whole batch must come back whole
+MAX_BATCH_COMPILES = 2  # a batch that fails again without the programs its errors pointed at goes single
 
 
 class RustLanguage:
@@ -73,17 +86,162 @@ class RustLanguage:
         rustc = _rustc()
         manifest = _load_manifest(cache_dir, rustc) if rustc else None
         if rustc is None or manifest is None:
-            return Verdict(
-                "error", "Rust toolchain or prebuilt crates missing: run `lm-eval-octopack setup`"
-            )
+            return Verdict("error", "Rust toolchain or prebuilt crates missing: run `lm-eval-octopack setup`")
         (workdir / "main.rs").write_text(program.source, encoding="utf-8")
-        argv = [rustc, "--edition", "2021", "--test", "--crate-name", "test", *PROFILE_FLAGS, "-L", manifest["deps"]]
-        for name, path in manifest["externs"].items():
-            argv += ["--extern", f"{name}={path}"]
-        argv += ["main.rs", "-o", "test_bin"]
+        argv = _compile_argv(rustc, manifest, "main.rs")
         env = sandbox_env(workdir, [str(Path(rustc).parent)])
         read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
         return build_then_run(program, workdir, sandbox, "rustc", argv, ["./test_bin"], env, read_only)
+
+    def execute_batch(
+        self,
+        programs: Sequence[Program],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        cache_dir: Path,
+        on_verdict: OnVerdict | None = None,
+    ) -> list[Verdict]:
+        rustc = _rustc()
+        manifest = _load_manifest(cache_dir, rustc) if rustc else None
+        verdicts: dict[int, Verdict] = {}
+
+        def decide(index: int, verdict: Verdict) -> None:
+            verdicts[index] = verdict
+            if on_verdict is not None:
+                on_verdict(index, verdict)
+
+        if rustc is not None and manifest is not None:
+            for start in range(0, len(programs), BATCH_SIZE):
+                chunk = range(start, min(start + BATCH_SIZE, len(programs)))
+                joining = {i: programs[i] for i in chunk if rust_merged.eligible(programs[i].source)}
+                if len(joining) < 2:
+                    continue
+                batch_dir = workdir / f"batch{start:05d}"
+                batch_dir.mkdir()
+                _MergedBatch(rustc, manifest, cache_dir, sandbox, batch_dir).run(joining, decide)
+                shutil.rmtree(batch_dir, ignore_errors=True)
+        for index, program in enumerate(programs):
+            if index not in verdicts:  # not eligible, not compiled in the batch: the single path decides
+                single_dir = workdir / f"single{index:05d}"
+                single_dir.mkdir()
+                decide(index, self.execute(program, single_dir, sandbox, cache_dir))
+                shutil.rmtree(single_dir, ignore_errors=True)
+        return [verdicts[index] for index in range(len(programs))]
+
+
+class _MergedBatch:
+    """One chunk compiled as one crate (once more without the programs its errors point at, if any), then its
+    binary run once per program; decides only the programs that compiled in it."""
+
+    def __init__(self, rustc: str, manifest: dict, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
+        self.rustc, self.manifest, self.sandbox, self.dir = rustc, manifest, sandbox, batch_dir
+        self.read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
+
+    def run(self, programs: dict[int, Program], decide: OnVerdict) -> None:
+        pending, compile_seconds, attempts = dict(programs), 0.0, 0
+        while True:
+            if len(pending) < 2:
+                return
+            crate = rust_merged.merge({i: p.source for i, p in pending.items()})
+            built_ok, seconds, failing = self._compile(crate, list(pending.values()))
+            compile_seconds, attempts = compile_seconds + seconds, attempts + 1
+            if built_ok:
+                break
+            if failing is None or attempts == MAX_BATCH_COMPILES:
+                return
+            pending = {i: p for i, p in pending.items() if i not in failing}
+        # Alone, each program would have compiled in less time than the whole crate: but only a crate that
+        # finished within a program's own compile_timeout shows that its single compile would not have timed out.
+        pending = {i: p for i, p in pending.items() if seconds <= p.limits.compile_timeout}
+        if not pending:
+            return
+        share = compile_seconds / len(pending)
+        finished = self._run_all(pending, crate, share, decide)
+        for index, program in pending.items():
+            if index not in finished:  # no answer from the shared sandbox (e.g. it killed the server): alone
+                decide(index, self._run_one(index, program, crate.lines[index][0], share))
+
+    def _run_all(
+        self, programs: dict[int, Program], crate: rust_merged.MergedCrate, share: float, decide: OnVerdict
+    ) -> set[int]:
+        """The merged binary once per program, filtered to its module, all through one sandbox start per limits
+        group (``exec_batch``); each run's directory holds the program's own ``main.rs``, as alone."""
+        finished: set[int] = set()
+        indices = list(programs)
+        for group, (limits, positions) in enumerate(group_by_limits(list(programs.values())).items()):
+            members = [indices[k] for k in positions]
+            commands = [Command([str(self.dir / "test_bin"), rust_merged.test_filter(i)], limits.run_timeout,
+                                {"main.rs": programs[i].source}) for i in members]  # fmt: skip
+
+            def report(k: int, ran: CommandResult, members: list[int] = members) -> None:
+                index = members[k]
+                first_line = crate.lines[index][0]
+                ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
+                              stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
+                finished.add(index)
+                decide(index, run_verdict(ran, share))
+
+            runs_dir = self.dir / f"runs{group}"
+            runs_dir.mkdir()
+            run_each(commands, sandbox=self.sandbox, workdir=runs_dir, limits=limits, env=self._env(runs_dir),
+                     read_only_paths=[self.dir / "test_bin"], on_result=report)  # fmt: skip
+        return finished
+
+    def _compile(self, crate: rust_merged.MergedCrate, programs: list[Program]) -> tuple[bool, float, set[int] | None]:
+        """(compiled, seconds, the programs its errors point at: None when unclear)."""
+        (self.dir / rust_merged.BATCH_FILE).write_text(crate.text, encoding="utf-8")
+        argv = _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json")
+        limits = _batch_compile_limits([p.limits for p in programs])
+        budget = limits.compile_timeout + BATCH_COMPILE_SECONDS_PER_PROGRAM * (len(programs) - 1)
+        built = self.sandbox.run(argv, workdir=self.dir, timeout=budget, limits=limits, env=self._env(self.dir),
+                                 read_only_paths=self.read_only)  # fmt: skip
+        if not built.timed_out and built.returncode == 0:
+            return True, built.seconds, None
+        if built.timed_out or built.output_truncated:
+            return False, built.seconds, None
+        return False, built.seconds, rust_merged.error_owners(built.stderr, crate.lines)
+
+    def _run_one(self, index: int, program: Program, first_line: int, compile_share: float) -> Verdict:
+        """The merged binary filtered to this program's module, in a directory shaped like the single path's."""
+        run_dir = self.dir / f"run{index:05d}"
+        run_dir.mkdir()
+        (run_dir / "main.rs").write_text(program.source, encoding="utf-8")
+        try:
+            os.link(self.dir / "test_bin", run_dir / "test_bin")
+        except OSError:
+            shutil.copy2(self.dir / "test_bin", run_dir / "test_bin")
+        argv = ["./test_bin", rust_merged.test_filter(index)]
+        ran = self.sandbox.run(argv, workdir=run_dir, timeout=program.limits.run_timeout, limits=program.limits,
+                               env=self._env(run_dir))  # fmt: skip
+        ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
+                      stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return run_verdict(ran, compile_share)
+
+    def _env(self, workdir: Path) -> dict[str, str]:
+        return sandbox_env(workdir, [str(Path(self.rustc).parent)])
+
+
+def _batch_compile_limits(all_limits: list[Limits]) -> Limits:
+    """The widest compile budget, the tightest resource limits (a crate that fits them shows each program would
+    fit its own), and room for rustc's JSON errors of the whole batch."""
+    return Limits(
+        compile_timeout=max(limits.compile_timeout for limits in all_limits),
+        run_timeout=max(limits.run_timeout for limits in all_limits),
+        memory_mb=min(limits.memory_mb for limits in all_limits),
+        max_processes=min(limits.max_processes for limits in all_limits),
+        max_file_mb=min(limits.max_file_mb for limits in all_limits),
+        scratch_mb=min(limits.scratch_mb for limits in all_limits),
+        max_output_bytes=max(BATCH_COMPILE_OUTPUT_BYTES, *(limits.max_output_bytes for limits in all_limits)),
+    )
+
+
+def _compile_argv(rustc: str, manifest: dict, source: str, *extra: str) -> list[str]:
+    """The single path's rustc command line (a batch adds only ``--error-format=json``)."""
+    argv = [rustc, "--edition", "2021", "--test", "--crate-name", "test", *PROFILE_FLAGS, "-L", manifest["deps"]]
+    for name, path in manifest["externs"].items():
+        argv += ["--extern", f"{name}={path}"]
+    return [*argv, *extra, source, "-o", "test_bin"]
 
 
 @functools.lru_cache(maxsize=1)
