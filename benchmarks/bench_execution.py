@@ -21,7 +21,8 @@ ratio of wall times.
 
 Both arms use the same run timeout (``--run-timeout``, default 10 s) so that hanging buggy programs cost the same.
 A hang costs its full timeout in any pipeline, so the few hanging buggy programs (3-4 per language) bound the
-overall ratio; each set therefore also reports ``speedup_without_timeouts``: both arms on the programs that
+overall ratio: ``speedup_ceiling`` is the ratio an executor costing nothing but its hangs would reach. Each set
+therefore also reports ``speedup_without_timeouts``: both arms on the programs that
 timed out in neither (ours re-run on that subset with a fresh store, the baseline's measured per-program times).
 
 Example: python benchmarks/bench_execution.py --limit 20 --languages cpp java --out bench.json
@@ -316,6 +317,9 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         entry["ours_s"] = round(wall, 2)
         entry["ours_passed"] = sum(ours_pass)
         entry["ours_statuses"] = dict(Counter(v.status for v in verdicts))
+        entry["timed_out_distinct"] = len(
+            {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
+        )
         entry["ours_workers"] = args.workers
         if runner is not None:
             entry.update(without_timeouts(cases, verdicts, by_source, scale, args, scratch, baseline_workers))
@@ -325,6 +329,7 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         entry["ours_core_s"] = round(entry["ours_s"] * args.workers, 2)
         entry["speedup"] = round(entry["baseline_core_s"] / entry["ours_core_s"], 2)
         entry["wall_speedup"] = round(entry["baseline_s"] / entry["ours_s"], 2)
+        entry.update(timeout_ceiling(entry["baseline_core_s"], entry.get("timed_out_distinct", 0), args.run_timeout))
     if baseline_pass is not None and ours_pass is not None:
         mismatches = sorted(
             {(c.task_id, b, o) for c, b, o in zip(cases, baseline_pass, ours_pass, strict=True) if b != o}
@@ -333,6 +338,16 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
             {"task_id": t, "baseline": b, "ours": o, "known_flaky": t in KNOWN_FLAKY} for t, b, o in mismatches
         ]
     return entry
+
+
+def timeout_ceiling(baseline_core_s: float, timed_out: int, run_timeout: float) -> dict:
+    """A program that hangs costs its full run timeout in any pipeline (a core spinning until the deadline), so
+    ``baseline core-s / (hanging programs x timeout)`` bounds the per-core ratio ANY executor can reach here."""
+    floor = timed_out * run_timeout
+    return {
+        "timeout_floor_core_s": round(floor, 2),
+        "speedup_ceiling": round(baseline_core_s / floor, 2) if floor else None,
+    }
 
 
 def without_timeouts(
@@ -380,6 +395,9 @@ def totals(languages: dict, workers: int) -> dict:
             "ours_unique_per_s_per_core": round(unique / ours / workers, 3),
             "mismatches": sum(len(r.get("mismatches", [])) for r in rows),
         }
+        floor = sum(r.get("timeout_floor_core_s", 0.0) for r in rows)
+        out[set_name]["timeout_floor_core_s"] = round(floor, 2)
+        out[set_name]["speedup_ceiling"] = round(baseline_core / floor, 2) if floor else None
         if all("speedup_without_timeouts" in r for r in rows):
             base = sum(r["baseline_core_s_without_timeouts"] for r in rows)
             ours = sum(r["ours_core_s_without_timeouts"] for r in rows)
@@ -393,7 +411,7 @@ def _rate(programs: int, seconds: float | None) -> str:
 
 def report(figures: dict) -> None:
     print(
-        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'x/core':>6} {'no-TO':>6}  mismatches"
+        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'x/core':>6} {'no-TO':>6} {'ceil':>6}  mismatches"
     )
     for language, data in figures["languages"].items():
         for set_name, row in data["sets"].items():
@@ -402,7 +420,7 @@ def report(figures: dict) -> None:
                 f"{m['task_id']}{'(flaky)' if m['known_flaky'] else ''}" for m in row.get("mismatches", [])
             )
             print(
-                f"{language:8} {set_name:10} {row['programs']:6d} {row['unique']:5d} {base or 0:8.1f} {ours or 0:8.1f} {_rate(row['programs'], base)} {_rate(row['programs'], ours)} {row['speedup'] or 0:6.2f} {row.get('speedup_without_timeouts') or 0:6.2f}  {mism}"
+                f"{language:8} {set_name:10} {row['programs']:6d} {row['unique']:5d} {base or 0:8.1f} {ours or 0:8.1f} {_rate(row['programs'], base)} {_rate(row['programs'], ours)} {row['speedup'] or 0:6.2f} {row.get('speedup_without_timeouts') or 0:6.2f} {row.get('speedup_ceiling') or 0:6.2f}  {mism}"
             )
     for set_name, row in figures["totals"].items():
         print(f"TOTAL {set_name}: {row}")
