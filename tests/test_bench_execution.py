@@ -45,3 +45,9 @@ def test_a_timed_out_baseline_command_leaves_no_process_behind(tmp_path: Path):
     assert bench._timed(["sh", "-c", script], tmp_path, timeout=0.5) == (None, "", "")
     time.sleep(2.5)
     assert not marker.exists(), "the background child of a timed-out command survived"
+
+
+def test_the_hang_ceiling_is_the_baseline_over_the_time_hangs_cost_in_any_pipeline():
+    bench = _load_benchmark()
+    assert bench.timeout_ceiling(100.0, 2, 10.0) == {"timeout_floor_core_s": 20.0, "speedup_ceiling": 5.0}
+    assert bench.timeout_ceiling(100.0, 0, 10.0)["speedup_ceiling"] is None
