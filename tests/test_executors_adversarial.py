@@ -135,7 +135,7 @@ def test_harness_still_works_after_the_corpus(arena: Arena, runs: dict[str, Lang
     assert backend.run([Program("python", "assert sum([1, 2]) == 3", LIMITS)])[0].status == "passed"
 
 
-BATCHING = ("python", "js", "go", "java", "rust")  # languages that run many programs per sandbox or per compile
+BATCHING = ("python", "js", "go", "java", "cpp", "rust")  # languages that run many programs per sandbox or per compile
 
 
 def good_program(language: str) -> str:
@@ -147,6 +147,10 @@ def good_program(language: str) -> str:
         return "const assert = require('assert');\nassert.deepStrictEqual([1, 2].length, 2);\n"
     from test_executors_languages import PROGRAMS  # the compiled languages' passing tiny programs
 
+    if language == "cpp":  # with the import helper's headers, as HumanEvalPack programs: they can be merged
+        from lm_eval_octopack.executors.languages.cpp import HELPER_HEADERS
+
+        return "".join(f"#include<{name}>\n" for name in HELPER_HEADERS) + PROGRAMS["cpp"]["passed"]
     return PROGRAMS[language]["passed"]
 
 
