@@ -48,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from lm_eval_octopack.executors.languages.js import node_modules
 from lm_eval_octopack.executors.registry import get_backend, get_language
 from lm_eval_octopack.executors.store import default_cache_dir
 from lm_eval_octopack.executors.types import LANGUAGES, Limits, Program
@@ -147,7 +148,7 @@ class ReferenceRunner:
 
     def _js(self, tmp: Path, source: str) -> bool:
         (tmp / "test.js").write_text(source)
-        env = {**os.environ, "NODE_PATH": _node_path()}
+        env = {**os.environ, "NODE_PATH": _node_path(self.cache_dir)}
         code, out, err = _timed(["node", "test.js"], tmp, self.run_timeout, env)
         return code is not None and not out and not err
 
@@ -204,9 +205,10 @@ class ReferenceRunner:
         return project
 
 
-def _node_path() -> str:
+def _node_path(cache_dir: Path) -> str:
+    """The reference setup's global js-md5 (``npm install -g``), else the copy ``prepare`` put in our cache."""
     root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True).stdout.strip()
-    return root or "/usr/local/lib/node_modules"
+    return ":".join([root or "/usr/local/lib/node_modules", str(node_modules(cache_dir))])
 
 
 def run_baseline(cases: list[Case], runner: ReferenceRunner, workers: int) -> tuple[list[bool], list[float], float]:

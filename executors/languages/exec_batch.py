@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,7 @@ def _serve(
     isolated = bool(getattr(sandbox, "sandboxed", False))
     manifest = {
         "programs": [
-            {"argv": c.argv, "files": c.files, "timeout": c.timeout, "cpu_seconds": int(c.timeout) + 2,
+            {"argv": c.argv, "files": c.files, "timeout": c.timeout, "cpu_seconds": math.ceil(c.timeout) + 1,
              "cap": limits.max_output_bytes}
             for c in commands
         ],
