@@ -47,8 +47,8 @@ def run_each(
     """Run ``commands`` one after another in one sandbox; position -> result for those that finished.
 
     Each server works in a fresh directory under ``workdir``, emptied after each command: pass what the
-    commands need (binaries) as ``read_only_paths``, outside ``workdir``. A server that stops early is replaced for the commands after the
-    one it was running; that one, and everything if no server starts, is left out."""
+    commands need (binaries) as ``read_only_paths``, outside ``workdir``. A server that stops early is replaced
+    for the commands after the one it was running; that one, and everything if no server starts, is left out."""
     results: dict[int, CommandResult] = {}
 
     def record(position: int, result: CommandResult) -> None:
