@@ -8,6 +8,7 @@ through ``SandboxRunner.run`` so that isolation, limits and cleanup live in one 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,3 +77,36 @@ class Language(Protocol):
 
 
 OnVerdict = Callable[[int, Verdict], None]
+
+
+def group_by_limits(programs: Sequence[Program]) -> dict[Limits, list[int]]:
+    """Positions of the programs sharing each ``Limits``: one sandbox (one memory cgroup) per group."""
+    groups: dict[Limits, list[int]] = {}
+    for position, program in enumerate(programs):
+        groups.setdefault(program.limits, []).append(position)
+    return groups
+
+
+class BatchVerdicts:
+    """The verdicts of one ``execute_batch`` call by position: each passed on to ``on_verdict`` as soon as it is
+    known; whatever the batch left undecided is decided by the language's single path."""
+
+    def __init__(self, on_verdict: OnVerdict | None = None):
+        self.known: dict[int, Verdict] = {}
+        self.on_verdict = on_verdict
+
+    def decide(self, position: int, verdict: Verdict) -> None:
+        self.known[position] = verdict
+        if self.on_verdict is not None:
+            self.on_verdict(position, verdict)
+
+    def finish_alone(
+        self, language: Language, programs: Sequence[Program], workdir: Path, sandbox: SandboxRunner, cache_dir: Path
+    ) -> list[Verdict]:
+        for position, program in enumerate(programs):
+            if position not in self.known:
+                single_dir = workdir / f"single{position:05d}"
+                single_dir.mkdir()
+                self.decide(position, language.execute(program, single_dir, sandbox, cache_dir))
+                shutil.rmtree(single_dir, ignore_errors=True)
+        return [self.known[i] for i in range(len(programs))]

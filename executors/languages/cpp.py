@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..types import Limits, Program, Verdict
 from . import cpp_merged
-from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
 from .exec_batch import Command, run_each
 
@@ -112,28 +112,17 @@ class CppLanguage:
         cache_dir: Path,
         on_verdict: OnVerdict | None = None,
     ) -> list[Verdict]:
-        verdicts: dict[int, Verdict] = {}
-
-        def report(index: int, verdict: Verdict) -> None:
-            verdicts[index] = verdict
-            if on_verdict is not None:
-                on_verdict(index, verdict)
-
+        verdicts = BatchVerdicts(on_verdict)
         gxx = find_tool("g++")
         pch = _pch_header(cache_dir, gxx) if gxx else None
         if gxx and pch and _pch_ready(pch):
             for position, chunk in enumerate(_mergeable_chunks(programs, _header_names(gxx, pch))):
                 batch_dir = workdir / f"batch{position:04d}"
                 batch_dir.mkdir()
-                _MergedBatch(gxx, pch, cache_dir, sandbox, batch_dir).run(chunk, report)
+                _MergedBatch(gxx, pch, cache_dir, sandbox, batch_dir).run(chunk, verdicts.decide)
                 shutil.rmtree(batch_dir, ignore_errors=True)
-        for index, program in enumerate(programs):
-            if index not in verdicts:  # not mergeable, or no clear answer from its batch: the single path decides
-                single_dir = workdir / f"single{index:05d}"
-                single_dir.mkdir()
-                report(index, self.execute(program, single_dir, sandbox, cache_dir))
-                shutil.rmtree(single_dir, ignore_errors=True)
-        return [verdicts[index] for index in range(len(programs))]
+        # not mergeable, or no clear answer from its batch: the single path decides
+        return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
 _Entry = tuple[Program, cpp_merged.Analysis]

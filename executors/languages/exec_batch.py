@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..types import Limits, Program
+from ..types import Limits
 from .base import CommandResult, SandboxRunner
 from .python import LANGUAGE as PYTHON
 from .python import SERVER_START_BUDGET, ServerReports, server_source
@@ -66,14 +66,6 @@ def run_each(
             break
         remaining, attempt = [i for i in remaining[started + 1 :] if i not in results], attempt + 1
     return results
-
-
-def group_by_limits(programs: Sequence[Program]) -> dict[Limits, list[int]]:
-    """Positions of the programs sharing each ``Limits``: one sandbox (one memory cgroup) per group."""
-    groups: dict[Limits, list[int]] = {}
-    for position, program in enumerate(programs):
-        groups.setdefault(program.limits, []).append(position)
-    return groups
 
 
 def _serve(

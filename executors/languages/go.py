@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
 from . import go_merged
-from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import existing, find_tool, sandbox_env, tool_output
 
 SUPPORT_DIR = Path(__file__).with_name("go_support")
@@ -99,25 +99,21 @@ class GoLanguage:
         workdir: Path,
         sandbox: SandboxRunner,
         cache_dir: Path,
-        on_verdict: OnVerdict | None = None,  # unused: one link decides a whole chunk at once
+        on_verdict: OnVerdict | None = None,
     ) -> list[Verdict]:
         go = find_tool("go", GO_DIRS)
         if go is None or not _ready(cache_dir, go):
             return [Verdict("error", "Go toolchain or prepared testify module missing: run prepare") for _ in programs]
-        verdicts: dict[int, Verdict] = {}
+        verdicts = BatchVerdicts(on_verdict)
         for start in range(0, len(programs), BATCH_SIZE):
             chunk = {i: programs[i] for i in range(start, min(start + BATCH_SIZE, len(programs)))}
             chunk_dir = workdir / f"batch{start:05d}"
             chunk_dir.mkdir()
-            verdicts.update(_MergedBatch(go, cache_dir, sandbox, chunk_dir).run(chunk))
+            for index, verdict in _MergedBatch(go, cache_dir, sandbox, chunk_dir).run(chunk).items():
+                verdicts.decide(index, verdict)
             shutil.rmtree(chunk_dir, ignore_errors=True)
-        for index, program in enumerate(programs):
-            if index not in verdicts:  # no clear answer from the batch: the reference-shaped single run decides
-                single_dir = workdir / f"single{index:05d}"
-                single_dir.mkdir()
-                verdicts[index] = self.execute(program, single_dir, sandbox, cache_dir)
-                shutil.rmtree(single_dir, ignore_errors=True)
-        return [verdicts[index] for index in range(len(programs))]
+        # no clear answer from the batch: the reference-shaped single run decides
+        return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
 class _MergedBatch:

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
-from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, group_by_limits, run_each
+from .exec_batch import Command, run_each
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
 RESULT_FILE = ".javac_result"
@@ -101,13 +101,8 @@ class JavaLanguage:
             (directory / "Main.java").write_text(program.source, encoding="utf-8")
         batch = self._batch_compile(java, javac, dirs, programs, sandbox, cache_dir)
         share = batch.seconds / max(1, len(programs)) if batch else 0.0
-        verdicts: dict[int, Verdict] = {}
-
-        def decide(position: int, verdict: Verdict) -> None:
-            verdicts[position] = verdict
-            if on_verdict is not None:
-                on_verdict(position, verdict)
-
+        verdicts = BatchVerdicts(on_verdict)
+        decide = verdicts.decide
         compiled = []
         for position, directory in enumerate(dirs):
             result_file = directory / RESULT_FILE
@@ -122,9 +117,9 @@ class JavaLanguage:
         self._run_compiled(java, [programs[i] for i in compiled], [dirs[i] for i in compiled], workdir, sandbox,
                            lambda k, verdict: decide(compiled[k], verdict), share)  # fmt: skip
         for position in compiled:
-            if position not in verdicts:  # no answer from the shared sandbox: run it alone
+            if position not in verdicts.known:  # no answer from the shared sandbox: run it alone
                 decide(position, _run_main(java, dirs[position], sandbox, programs[position].limits, share))
-        return [verdicts[i] for i in range(len(programs))]
+        return [verdicts.known[i] for i in range(len(programs))]
 
     def _run_compiled(
         self, java: str, programs: list[Program], dirs: list[Path], workdir: Path, sandbox: SandboxRunner,

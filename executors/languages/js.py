@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Program, Verdict, excerpt
-from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
-from .exec_batch import Command, group_by_limits, run_each
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
+from .exec_batch import Command, run_each
 
 JS_MD5_VERSION = "0.7.3"
 MIN_NODE_MAJOR = 16  # the tests use Array.prototype.at and friends
@@ -104,13 +104,11 @@ class JsLanguage:
         """Each program is still a fresh ``node test.js`` in its own directory; they share one sandbox start."""
         modules = node_modules(cache_dir)
         env, mounts = {"NODE_PATH": str(modules)}, [modules] if modules.is_dir() else []
-        verdicts: dict[int, Verdict] = {}
+        verdicts = BatchVerdicts(on_verdict)
         for group, (limits, positions) in enumerate(group_by_limits(programs).items()):
 
             def report(k: int, result: CommandResult, positions=positions, timeout=limits.run_timeout) -> None:
-                verdicts[positions[k]] = js_verdict(result, timeout)
-                if on_verdict is not None:
-                    on_verdict(positions[k], verdicts[positions[k]])
+                verdicts.decide(positions[k], js_verdict(result, timeout))
 
             commands = [Command([self.node, "test.js"], limits.run_timeout, {"test.js": programs[i].source})
                         for i in positions]  # fmt: skip
@@ -118,12 +116,8 @@ class JsLanguage:
             group_dir.mkdir()
             run_each(commands, sandbox=sandbox, workdir=group_dir, limits=limits, env=env, read_only_paths=mounts,
                      on_result=report)  # fmt: skip
-        for position, program in enumerate(programs):
-            if position not in verdicts:  # the batch gave no answer for it: alone, as always
-                single_dir = workdir / f"single{position:05d}"
-                single_dir.mkdir()
-                verdicts[position] = self.execute(program, single_dir, sandbox, cache_dir)
-        return [verdicts[i] for i in range(len(programs))]
+        # the batch gave no answer for it: alone, as always
+        return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
 def js_verdict(result: CommandResult, run_timeout: float) -> Verdict:

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import ExecutionInfrastructureError
 from ..types import Limits, Program, Verdict, excerpt
-from .base import OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 
 SERVER = Path(__file__).with_name("python_forkserver.py")
 SERVER_START_BUDGET = 30.0  # interpreter start + helper imports, generous for loaded machines
@@ -87,17 +87,8 @@ class PythonLanguage:
     ) -> list[Verdict]:
         """One fork-server per group of programs sharing limits; a server that dies is replaced by a fresh
         one for the programs it did not report, and the program it was running is charged with its death."""
-        verdicts: dict[int, Verdict] = {}
-
-        def report(position: int, verdict: Verdict) -> None:
-            verdicts[position] = verdict
-            if on_verdict is not None:
-                on_verdict(position, verdict)
-
-        by_limits: dict[Limits, list[int]] = {}
-        for index, program in enumerate(programs):
-            by_limits.setdefault(program.limits, []).append(index)
-        for limits, indices in by_limits.items():
+        verdicts = BatchVerdicts(on_verdict)
+        for limits, indices in group_by_limits(programs).items():
             remaining = indices
             while remaining:
                 batch = remaining
@@ -106,10 +97,10 @@ class PythonLanguage:
                     limits,
                     workdir,
                     sandbox,
-                    lambda k, v, batch=batch: report(batch[k], v),
+                    lambda k, v, batch=batch: verdicts.decide(batch[k], v),
                 )
-                remaining = [i for i in batch if i not in verdicts]
-        return [verdicts[i] for i in range(len(programs))]
+                remaining = [i for i in batch if i not in verdicts.known]
+        return [verdicts.known[i] for i in range(len(programs))]
 
     def _serve(
         self, programs: Sequence[Program], limits: Limits, workdir: Path, sandbox: SandboxRunner, report: OnVerdict

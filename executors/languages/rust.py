@@ -25,9 +25,9 @@ from pathlib import Path
 
 from ..types import Limits, Program, Verdict
 from . import rust_merged
-from .base import CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, group_by_limits, run_each
+from .exec_batch import Command, run_each
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
@@ -103,13 +103,7 @@ class RustLanguage:
     ) -> list[Verdict]:
         rustc = _rustc()
         manifest = _load_manifest(cache_dir, rustc) if rustc else None
-        verdicts: dict[int, Verdict] = {}
-
-        def decide(index: int, verdict: Verdict) -> None:
-            verdicts[index] = verdict
-            if on_verdict is not None:
-                on_verdict(index, verdict)
-
+        verdicts = BatchVerdicts(on_verdict)
         if rustc is not None and manifest is not None:
             for start in range(0, len(programs), BATCH_SIZE):
                 chunk = range(start, min(start + BATCH_SIZE, len(programs)))
@@ -118,15 +112,10 @@ class RustLanguage:
                     continue
                 batch_dir = workdir / f"batch{start:05d}"
                 batch_dir.mkdir()
-                _MergedBatch(rustc, manifest, cache_dir, sandbox, batch_dir).run(joining, decide)
+                _MergedBatch(rustc, manifest, cache_dir, sandbox, batch_dir).run(joining, verdicts.decide)
                 shutil.rmtree(batch_dir, ignore_errors=True)
-        for index, program in enumerate(programs):
-            if index not in verdicts:  # not eligible, not compiled in the batch: the single path decides
-                single_dir = workdir / f"single{index:05d}"
-                single_dir.mkdir()
-                decide(index, self.execute(program, single_dir, sandbox, cache_dir))
-                shutil.rmtree(single_dir, ignore_errors=True)
-        return [verdicts[index] for index in range(len(programs))]
+        # not eligible, not compiled in the batch: the single path decides
+        return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
 class _MergedBatch:
