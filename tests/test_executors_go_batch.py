@@ -8,10 +8,12 @@ reference-shaped single run.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from lm_eval_octopack.executors.languages import go_merged
 from lm_eval_octopack.executors.registry import get_language
-from lm_eval_octopack.executors.types import Program
+from lm_eval_octopack.executors.types import Limits, Program
 from test_executors_languages import GO_HEADER, QUICK, cache_dir, sandbox, workdir  # noqa: F401 (fixtures)
 
 ASSERT_OK = "assert.New(t).Equal(2, 1+1)"
@@ -57,8 +59,12 @@ def test_vet_output_names_the_programs_it_flags():
     output = (
         "# humanEval/vet004\nvet004/main_test.go:9:17: fmt.Printf format %d has arg\nvet: vet011/main_test.go:8:5: x\n"
     )
-    assert go_merged.vet_flagged(output, [4, 7, 11]) == {4, 11}
-    assert go_merged.vet_flagged("go: something unrelated went wrong\n", [4, 7]) is None
+    assert go_merged.vet_findings(output, [4, 7, 11]) == {
+        4: "main_test.go:9:17: fmt.Printf format %d has arg",
+        11: "vet: main_test.go:8:5: x",
+    }
+    assert go_merged.vet_findings("go: something unrelated went wrong\n", [4, 7]) is None
+    assert go_merged.vet_findings("vet009/main_test.go:1:1: x\n", [4, 7]) is None  # not one of ours
 
 
 STRESS = {
@@ -112,3 +118,35 @@ def test_a_failed_assertion_keeps_its_message_in_a_merged_batch(workdir, sandbox
     )
     assert [v.status for v in verdicts] == ["failed", "passed"]
     assert "Not equal" in verdicts[0].detail and "expected: 3" in verdicts[0].detail
+
+
+# ------------------------------------------------------------------------------------------ real data
+
+
+@pytest.mark.slow
+def test_real_programs_vet_names_fail_as_go_test_fails_them(humanevalpack_dir, sandbox, cache_dir, tmp_path):  # noqa: F811
+    """All 328 real programs in merged batches; every compile error the batch's vet decided, and the first 16
+    problems, run alone too: the same status."""
+    from lm_eval_octopack.humanevalpack.assemble import assemble_programs
+
+    limits = Limits(compile_timeout=60, run_timeout=10)
+    docs = [json.loads(line) for line in (humanevalpack_dir / "go.jsonl").read_text().splitlines() if line.strip()]
+    programs, labels = [], []
+    for doc in docs:
+        sources = assemble_programs(
+            doc, "go", [doc["prompt"] + doc["canonical_solution"], doc["prompt"] + doc["buggy_solution"]]
+        )
+        programs += [Program("go", source, limits) for source in sources]
+        labels += [f"{doc['task_id']} canonical", f"{doc['task_id']} buggy"]
+    go = get_language("go")
+    batched = go.execute_batch(programs, tmp_path, sandbox, cache_dir)
+    compared = [i for i, v in enumerate(batched) if v.status == "compile_error" or i < 32]
+    assert sum(batched[i].status == "compile_error" for i in compared) >= 10  # 16 here, most of them vet's
+    wrong = []
+    for index in compared:
+        single_dir = tmp_path / f"alone{index}"
+        single_dir.mkdir()
+        alone = go.execute(programs[index], single_dir, sandbox, cache_dir)
+        if alone.status != batched[index].status:
+            wrong.append((labels[index], batched[index].status, alone.status, batched[index].detail[:200]))
+    assert not wrong, wrong

@@ -6,8 +6,8 @@ offline (``GOPROXY=off``) and reads that cache read-only; ``go test`` still runs
 vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 
 ``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
-with ``go test``'s own analyzers, one ``go test -c`` of every program as its own package plus a driver, one run
-with a watchdog per program. Any program without a clear result there is re-run alone, the reference way.
+with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c`` of
+every program as its own package plus a driver, one run with a watchdog per program. Any program without a clear result there is re-run alone, the reference way.
 """
 
 from __future__ import annotations
@@ -126,8 +126,7 @@ class _MergedBatch:
     def run(self, programs: dict[int, Program]) -> dict[int, Verdict]:
         tests = {i: go_merged.test_functions(p.source) for i, p in programs.items()}
         joined = {i: p for i, p in programs.items() if tests[i]}
-        pending = self._vet_clean(joined)
-        decided: dict[int, Verdict] = {}
+        pending, decided = self._vet(joined)
         while pending:
             outcome = self._link_and_run({i: programs[i] for i in pending}, tests)
             if outcome is None:
@@ -140,9 +139,11 @@ class _MergedBatch:
             pending = rest
         return decided
 
-    def _vet_clean(self, programs: dict[int, Program]) -> list[int]:
+    def _vet(self, programs: dict[int, Program]) -> tuple[list[int], dict[int, Verdict]]:
+        """One ``go vet`` with go test's analyzers: the programs it passes, and a compile error for each one it
+        names (``go test`` fails those the same way). Output it cannot attribute decides nothing."""
         if not programs:
-            return []
+            return [], {}
         for index, program in programs.items():
             package = self.dir / go_merged.vet_dir_name(index)
             package.mkdir()
@@ -153,11 +154,13 @@ class _MergedBatch:
         budget = limits.compile_timeout + 1.0 * (len(programs) - 1)
         result = self._go([self.go, "vet", *flags, *packages], limits, budget)
         if result.returncode == 0 and not result.timed_out:
-            return list(programs)
-        flagged = go_merged.vet_flagged(result.stdout + result.stderr, list(programs))
-        if flagged is None or result.timed_out:
-            return []
-        return [i for i in programs if i not in flagged]
+            return list(programs), {}
+        findings = go_merged.vet_findings(result.stdout + result.stderr, list(programs))
+        if findings is None or result.timed_out or result.returncode != 1:
+            return [], {}
+        share = result.seconds / len(programs)
+        failed = {i: Verdict("compile_error", text, share) for i, text in findings.items()}
+        return [i for i in programs if i not in failed], failed
 
     def _link_and_run(
         self, programs: dict[int, Program], tests: dict[int, list[str] | None]

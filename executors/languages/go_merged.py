@@ -7,7 +7,9 @@ order, under a per-program watchdog, writing one report line per program to a fi
 
 Parity with the reference (``go test main_test.go``, pass = exit 0) is kept by construction:
 - vet: the same program, unchanged, is vetted as a ``main`` test package with exactly the analyzers ``go test``
-  runs (read from ``go test -n`` at prepare time). A program with any vet or type-check output leaves the batch.
+  runs (read from ``go test -n`` at prepare time). A program vet names (a finding, a type or syntax error) is a
+  compile error, as ``go test`` reports it (``[build failed]`` / ``[setup failed]``, exit 1); checked on every
+  real program vet names.
 - only programs whose tests we can enumerate exactly join (see ``test_functions``); the rest leave the batch.
 - a panic in a test fails that program only (the reference binary dies: also a failure); a program that kills
   the binary or hangs is attributed from the report file. Whatever leaves the batch, or has no clear answer,
@@ -60,11 +62,15 @@ def vet_dir_name(index: int) -> str:
     return f"{VET_PREFIX}{index:03d}"
 
 
-def vet_flagged(output: str, indexes: list[int]) -> set[int] | None:
-    """Programs named in vet's output (diagnostics or type errors); None when output names none of them."""
-    named = {int(found) for found in re.findall(rf"\b{VET_PREFIX}(\d{{3}})/", output)}
-    named &= set(indexes)
-    return named or None
+def vet_findings(output: str, indexes: list[int]) -> dict[int, str] | None:
+    """Program -> vet's lines about it (diagnostics, type or syntax errors), with its package directory
+    removed from the paths; None when the output names none of ``indexes``."""
+    found: dict[int, list[str]] = {}
+    for line in output.splitlines():
+        named = re.search(rf"\b{VET_PREFIX}(\d{{3}})/", line)
+        if named and int(named.group(1)) in indexes:
+            found.setdefault(int(named.group(1)), []).append(re.sub(rf"\b{VET_PREFIX}\d{{3}}/", "", line))
+    return {index: excerpt("\n".join(lines)) for index, lines in found.items()} or None
 
 
 @dataclass
