@@ -3,11 +3,13 @@
 Threads suffice: every program runs in its own sandboxed process, the thread only waits on it. The run is
 content-addressed (identical programs execute once), resumable (the result store is consulted first and
 written as each program finishes) and fails fast (toolchains are checked and prepared before anything runs).
+A batch stuck behind a slow program hands the programs behind it to an idle core (``batch_server``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import shutil
@@ -23,6 +25,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from ..languages.base import SandboxRunner
+from ..languages.batch_server import BACKEND_CORES, Cores
 from ..registry import get_language
 from ..sandbox import make_sandbox
 from ..store import ResultStore, default_cache_dir
@@ -113,10 +116,17 @@ class LocalBackend:
             return
         self.scratch.mkdir(parents=True, exist_ok=True)
         jobs = list(self._jobs(programs))
+        cores = Cores(self.workers)
+
+        def on_a_core(job: Callable[[OnResult], None]) -> None:
+            with cores.held():
+                BACKEND_CORES.set(cores)  # a batch stuck behind a slow program may borrow an idle core
+                job(on_result)
+
         with ThreadPoolExecutor(self.workers, thread_name_prefix="octopack-exec") as pool:
             running: set[Future] = set()
             for job in jobs:  # keep the queue short so an interrupt does not wait for thousands of jobs
-                running.add(pool.submit(job, on_result))
+                running.add(pool.submit(contextvars.copy_context().run, on_a_core, job))
                 if len(running) >= 2 * self.workers:
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     _raise_failures(done)

@@ -12,8 +12,6 @@ those programs alone, so no verdict is ever inferred from a broken batch.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +19,8 @@ from pathlib import Path
 
 from ..types import Limits
 from .base import CommandResult, SandboxRunner
+from .batch_server import ServerSpec, serve
 from .python import LANGUAGE as PYTHON
-from .python import SERVER_START_BUDGET, ServerReports, server_source
 
 REPORT_BYTES_PER_COMMAND = 10_000  # two stream excerpts of 4 KB plus the record
 
@@ -48,63 +46,24 @@ def run_each(
 
     Each server works in a fresh directory under ``workdir``, emptied after each command: pass what the
     commands need (binaries) as ``read_only_paths``, outside ``workdir``. A server that stops early is replaced
-    for the commands after the one it was running; that one, and everything if no server starts, is left out."""
-    results: dict[int, CommandResult] = {}
-
-    def record(position: int, result: CommandResult) -> None:
-        results[position] = result
-        if on_result is not None:
-            on_result(position, result)
-
-    remaining, attempt = list(range(len(commands))), 0
-    while remaining:
-        server_dir = workdir / f"server{attempt}"  # a fresh one: a server that died left its debris behind
-        server_dir.mkdir()
-        started = _serve([commands[i] for i in remaining], sandbox, server_dir, limits, env, read_only_paths,
-                         lambda k, result, batch=remaining: record(batch[k], result))  # fmt: skip
-        if started is None:
-            break
-        remaining, attempt = [i for i in remaining[started + 1 :] if i not in results], attempt + 1
-    return results
-
-
-def _serve(
-    commands: Sequence[Command],
-    sandbox: SandboxRunner,
-    workdir: Path,
-    limits: Limits,
-    env: dict[str, str] | None,
-    read_only_paths: Sequence[Path],
-    report: Callable[[int, CommandResult], None],
-) -> int | None:
-    """One server over ``commands``; returns the position it was running when it stopped early (None if it
-    finished them all or never started one)."""
-    isolated = bool(getattr(sandbox, "sandboxed", False))
-    manifest = {
-        "programs": [
-            {"argv": c.argv, "files": c.files, "timeout": c.timeout, "cpu_seconds": math.ceil(c.timeout) + 1,
-             "cap": limits.max_output_bytes}
-            for c in commands
-        ],
-        "scratch": [str(workdir), "/tmp", "/dev/shm"] if isolated else [str(workdir)],
-        "isolated": isolated,
-        "preload": False,
-    }  # fmt: skip
-    (workdir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    reports = ServerReports(report, decode=_command_result)
-    sandbox.run(
-        [PYTHON.interpreter, "-c", server_source(), "manifest.json"],
-        workdir=workdir,
-        timeout=SERVER_START_BUDGET + sum(c.timeout + 2 for c in commands),
-        limits=dataclasses.replace(limits, max_output_bytes=REPORT_BYTES_PER_COMMAND * len(commands)),
-        env={**(env or {}), "PYTHONDONTWRITEBYTECODE": "1"},
+    for the commands after the one it was running; that one, and everything if no server starts, is left out.
+    Commands stuck behind a slow one may move to an idle core (``batch_server``)."""
+    spec = ServerSpec(
+        interpreter=PYTHON.interpreter,
+        sandbox=sandbox,
+        limits=limits,
+        decode=_command_result,
+        env=dict(env or {}),
         read_only_paths=[*read_only_paths, *PYTHON.interpreter_paths()],
-        on_stdout=reports.feed,
+        preload=False,
+        report_bytes_per_job=REPORT_BYTES_PER_COMMAND,
     )
-    reports.feed(b"\n")
-    if len(reports.done) == len(commands) or reports.started is None or reports.started in reports.done:
-        return None
-    return reports.started
+    jobs = [
+        {"argv": c.argv, "files": c.files, "timeout": c.timeout, "cpu_seconds": math.ceil(c.timeout) + 1,
+         "cap": limits.max_output_bytes}
+        for c in commands
+    ]  # fmt: skip
+    return serve(jobs, spec, workdir, on_result).records
 
 
 def _command_result(record: dict) -> CommandResult:

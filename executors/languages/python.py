@@ -15,24 +15,18 @@ all as in the reference. The interpreter is the one running the harness (``sys.e
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
 import math
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ..errors import ExecutionInfrastructureError
-from ..types import Limits, Program, Verdict, excerpt
-from .base import BatchVerdicts, OnVerdict, SandboxRunner, ToolReport, group_by_limits
+from ..types import Program, Verdict, excerpt
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
+from .batch_server import ServerSpec, serve
 
-SERVER = Path(__file__).with_name("python_forkserver.py")
-SERVER_START_BUDGET = 30.0  # interpreter start + helper imports, generous for loaded machines
-REPORT_BYTES_PER_PROGRAM = 2048
 INSTALL_HINT = (
     "Python needs numpy importable by the interpreter that executes programs: `pip install numpy` "
     "(or point $OCTOPACK_PYTHON at an interpreter that has it)."
@@ -85,100 +79,44 @@ class PythonLanguage:
         cache_dir: Path,
         on_verdict: OnVerdict | None = None,
     ) -> list[Verdict]:
-        """One fork-server per group of programs sharing limits; a server that dies is replaced by a fresh
-        one for the programs it did not report, and the program it was running is charged with its death."""
+        """One fork-server per group of programs sharing limits (``batch_server``). A program the server died
+        running is charged with its death; a server that cannot run programs at all is a harness error."""
         verdicts = BatchVerdicts(on_verdict)
-        for limits, indices in group_by_limits(programs).items():
-            remaining = indices
-            while remaining:
-                batch = remaining
-                self._serve(
-                    [programs[i] for i in batch],
-                    limits,
-                    workdir,
-                    sandbox,
-                    lambda k, v, batch=batch: verdicts.decide(batch[k], v),
+        for limits, positions in group_by_limits(programs).items():
+            spec = ServerSpec(
+                interpreter=self.interpreter,
+                sandbox=sandbox,
+                limits=limits,
+                decode=verdict_from_record,
+                env={"PYTHONHASHSEED": "0"},
+                read_only_paths=self.interpreter_paths(),
+                jobs_in_tmp=True,
+            )
+            jobs = [_job(programs[i]) for i in positions]
+            served = serve(jobs, spec, workdir, lambda k, v, at=positions: verdicts.decide(at[k], v), _blame)
+            if len(served.records) < len(jobs):
+                stalled = served.stalled
+                raise ExecutionInfrastructureError(
+                    "the Python test server stopped before running a program"
+                    + (f" (exit {stalled.returncode}): {excerpt(stalled.stderr or stalled.stdout)}" if stalled else "")
                 )
-                remaining = [i for i in batch if i not in verdicts.known]
         return [verdicts.known[i] for i in range(len(programs))]
 
-    def _serve(
-        self, programs: Sequence[Program], limits: Limits, workdir: Path, sandbox: SandboxRunner, report: OnVerdict
-    ) -> None:
-        """Run one server over `programs`, reporting verdicts by position as they arrive. If the server ends
-        early, the program it was running gets the blame; if it ran none, that is the harness's problem."""
-        isolated = bool(getattr(sandbox, "sandboxed", False))  # only then are /tmp and the pid namespace private
-        manifest = {
-            "programs": [
-                {
-                    "source": p.source,
-                    "timeout": p.limits.run_timeout,
-                    "cpu_seconds": math.ceil(p.limits.run_timeout) + 1,
-                }
-                for p in programs
-            ],
-            "scratch": ["/tmp", "/dev/shm", str(workdir)] if isolated else [str(workdir)],
-            "isolated": isolated,
-        }
-        (workdir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-        reports = ServerReports(report)
-        result = sandbox.run(
-            [self.interpreter, "-c", server_source(), "manifest.json"],
-            workdir=workdir,
-            timeout=SERVER_START_BUDGET + sum(p.limits.run_timeout + 2 for p in programs),
-            limits=dataclasses.replace(
-                limits, max_output_bytes=max(limits.max_output_bytes, REPORT_BYTES_PER_PROGRAM * len(programs))
-            ),
-            env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"},
-            read_only_paths=self.interpreter_paths(),
-            on_stdout=reports.feed,
-        )
-        reports.feed(b"\n")  # a last line without its newline
-        if len(reports.done) == len(programs):
-            return
-        if reports.started is None or reports.started in reports.done:
-            raise ExecutionInfrastructureError(
-                f"the Python test server stopped before running a program (exit {result.returncode}): "
-                + excerpt(result.stderr or result.stdout)
-            )
-        if result.timed_out:
-            report(reports.started, Verdict("timeout", "the program stopped the test server", result.seconds))
-        else:
-            report(
-                reports.started, Verdict("failed", "the test server died while running this program", result.seconds)
-            )
+
+def _job(program: Program) -> dict:
+    timeout = program.limits.run_timeout
+    return {"source": program.source, "timeout": timeout, "cpu_seconds": math.ceil(timeout) + 1}
 
 
-@functools.cache
-def server_source() -> str:
-    return SERVER.read_text(encoding="utf-8")
+def _blame(position: int, server: CommandResult) -> Verdict:
+    """The verdict of the program a server died running."""
+    if server.timed_out:
+        return Verdict("timeout", "the program stopped the test server", server.seconds)
+    return Verdict("failed", "the test server died while running this program", server.seconds)
 
 
 def verdict_from_record(record: dict) -> Verdict:
     return Verdict(record["status"], record["detail"], record["seconds"])
-
-
-class ServerReports:
-    """Parses the server's JSON lines as they stream in: each job's result goes to `report` at once."""
-
-    def __init__(self, report: Callable[[int, Any], None], decode: Callable[[dict], Any] = verdict_from_record):
-        self.report, self.decode = report, decode
-        self.buffer = b""
-        self.started: int | None = None
-        self.done: set[int] = set()
-
-    def feed(self, chunk: bytes) -> None:
-        *lines, self.buffer = (self.buffer + chunk).split(b"\n")
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # an empty or truncated line
-            if "start" in record:
-                self.started = record["start"]
-            elif "index" in record and record["index"] not in self.done:
-                self.done.add(record["index"])
-                self.report(record["index"], self.decode(record))
 
 
 LANGUAGE = PythonLanguage()

@@ -27,12 +27,14 @@ of a compiled one): a job with ``argv`` is forked and exec'd in a fresh working 
 and killed with everything it started at its deadline, exactly as the sandbox treats a single command.
 
 Protocol: the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
-first holds the per-program working directories], "isolated": bool, "preload": bool}`` where a job is
-``{"source": str, "timeout": float, "cpu_seconds": int}`` (Python) or ``{"argv": [str], "files": {name:
+first holds the per-program working directories], "isolated": bool, "preload": bool, "limit_file": path}``
+where a job is ``{"source": str, "timeout": float, "cpu_seconds": int}`` (Python) or ``{"argv": [str], "files": {name:
 text}, "timeout": float, "cpu_seconds": int, "cap": int}`` (a command). On standard output the server writes
 one JSON line ``{"start": i}`` before job i and after it ``{"index": i, "status": ..., "detail": ...,
 "seconds": ...}`` (Python) or ``{"index": i, "returncode": int | None, "timed_out": bool, "stdout": str,
-"stderr": str, "truncated": bool, "seconds": float}`` (a command; the streams are excerpts).
+"stderr": str, "truncated": bool, "seconds": float}`` (a command; the streams are excerpts). Before each job
+the server reads ``limit_file`` (read-only to it; optional): once the harness has written a number N there, it
+starts no job from index N on and exits.
 """
 
 import json
@@ -189,7 +191,10 @@ def main():
     devnull = os.open(os.devnull, os.O_RDWR)
     scratch, isolated = manifest["scratch"], manifest["isolated"]
     keep = mounted_paths(scratch)
+    limit_file = manifest.get("limit_file")
     for index, job in enumerate(manifest["programs"]):
+        if limit_file and index >= read_limit(limit_file):
+            break  # the harness gave the jobs from here on to another server
         emit({"start": index})
         cwd = os.path.join(scratch[0], f"run{index}")
         os.mkdir(cwd)
@@ -456,6 +461,15 @@ def make_undumpable():
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def read_limit(path):
+    """The number of jobs this server may still start, as the harness last wrote it (no file: all)."""
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return float("inf")
 
 
 def emit(record):
