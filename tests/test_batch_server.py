@@ -45,8 +45,11 @@ def _run_timed(commands, sandbox, workdir, cores):  # noqa: F811
     start = time.monotonic()
     token = BACKEND_CORES.set(cores)
     try:
-        results = run_each(commands, sandbox=sandbox, workdir=workdir, limits=LIMITS,
-                           on_result=lambda position, _: arrived.setdefault(position, time.monotonic() - start))  # fmt: skip
+
+        def on_result(position, _result):
+            arrived.setdefault(position, time.monotonic() - start)
+
+        results = run_each(commands, sandbox=sandbox, workdir=workdir, limits=LIMITS, on_result=on_result)
     finally:
         BACKEND_CORES.reset(token)
     return results, arrived
@@ -97,8 +100,11 @@ def test_python_programs_behind_a_hang_finish_on_the_idle_worker(tmp_path, sandb
     backend = LocalBackend(workers=2, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
     arrived: dict[str, tuple[str, float]] = {}
     start = time.monotonic()
-    backend.execute([hang, *quick, failing],
-                    lambda program, verdict: arrived.setdefault(program.source, (verdict.status, time.monotonic() - start)))  # fmt: skip
+
+    def on_result(program, verdict):
+        arrived.setdefault(program.source, (verdict.status, time.monotonic() - start))
+
+    backend.execute([hang, *quick, failing], on_result)
     assert arrived[hang.source][0] == "timeout"
     assert arrived[failing.source][0] == "failed"
     assert all(arrived[p.source][0] == "passed" for p in quick)

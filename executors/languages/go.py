@@ -7,7 +7,8 @@ vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 
 ``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
 with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c`` of
-every program as its own package plus a driver, one run with a watchdog per program. Any program without a clear result there is re-run alone, the reference way.
+every program as its own package plus a driver, one run with a watchdog per program. Any program without a
+clear result there is re-run alone, the reference way.
 """
 
 from __future__ import annotations
