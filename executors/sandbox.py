@@ -254,7 +254,7 @@ class ProcessRunner:
         steps = [f"echo $$ > {shlex.quote(str(p))}" for p in (slot.procs_files() if slot else [])]
         controllers = set(slot.dirs) if slot else set()
         # dash/POSIX sh: -f counts 512-byte blocks, -d counts KiB; one resource per ulimit call.
-        steps.append(f"ulimit -t {math.ceil(timeout) + 1}")
+        steps.append(f"ulimit -t {cpu_seconds(timeout)}")
         steps.append(f"ulimit -f {limits.max_file_mb * 2048}")
         steps.append("ulimit -n 1024")
         if "memory" not in controllers:
@@ -321,6 +321,12 @@ class UnsandboxedRunner(ProcessRunner):
 _PROBED: dict[str, str] = {}
 _SHARED_POOL: CgroupPool | None = None
 _POOL_LOCK = threading.Lock()
+
+
+def cpu_seconds(timeout: float) -> int:
+    """The CPU-time limit of a command with this wall-clock timeout: a program spinning on one core meets the
+    wall-clock deadline first, so the limit only stops one that burns several cores at once."""
+    return math.ceil(timeout) + 1
 
 
 def make_sandbox(mode: str | None = None) -> SandboxRunner:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..sandbox import cpu_seconds
 from ..types import Limits
 from .base import CommandResult, SandboxRunner
 
@@ -102,11 +103,12 @@ def serve(
     on_record: Callable[[int, Any], None] | None = None,
     on_casualty: Callable[[int, CommandResult], Any] = lambda position, server: None,
 ) -> Served:
-    """Run ``jobs`` (manifest entries) through as many servers as it takes; see the module docstring.
+    """Run ``jobs`` (manifest entries without ``cpu_seconds``, which is added here) through as many servers as it takes; see the module docstring.
 
     ``on_record(position, value)`` sees each result once, from one thread at a time. ``on_casualty(position,
     server result)`` returns the value for a job whose server died while running it, or None to leave it out."""
-    batch = _Batch(list(jobs), spec, workdir, on_record, on_casualty)
+    jobs = [{**job, "cpu_seconds": cpu_seconds(job["timeout"])} for job in jobs]  # what sandbox.run would set
+    batch = _Batch(jobs, spec, workdir, on_record, on_casualty)
     batch.run(list(range(len(jobs))))
     return Served(batch.records, batch.stalled)
 

@@ -12,7 +12,6 @@ those programs alone, so no verdict is ever inferred from a broken batch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,11 +57,7 @@ def run_each(
         preload=False,
         report_bytes_per_job=REPORT_BYTES_PER_COMMAND,
     )
-    jobs = [
-        {"argv": c.argv, "files": c.files, "timeout": c.timeout, "cpu_seconds": math.ceil(c.timeout) + 1,
-         "cap": limits.max_output_bytes}
-        for c in commands
-    ]  # fmt: skip
+    jobs = [{"argv": c.argv, "files": c.files, "timeout": c.timeout, "cap": limits.max_output_bytes} for c in commands]
     return serve(jobs, spec, workdir, on_result).records
 
 
