@@ -3,6 +3,7 @@
     lm-eval-octopack --model vllm --model_args pretrained=... --tasks humanevalfix-python ...
     lm-eval-octopack score --task humanevalfixtests-python --generations gens.json
     lm-eval-octopack report results.json
+    lm-eval-octopack compare RUN_A RUN_B [--markdown OUT.md] [--json OUT.json]
     lm-eval-octopack doctor [LANG ...]
     lm-eval-octopack setup [LANG ...]
     lm-eval-octopack selfcheck [--data-dir DIR]
@@ -21,10 +22,12 @@ Anything that is not one of our commands goes to lm-eval unchanged (``run``, ``l
 from __future__ import annotations
 
 import sys
+import time
 
 OUR_COMMANDS = {
     "score": "lm_eval_octopack.humanevalpack.score:main",
     "report": "lm_eval_octopack.report:main_report",
+    "compare": "lm_eval_octopack.report.compare:main_compare",
     "doctor": "lm_eval_octopack.doctor:main_doctor",
     "setup": "lm_eval_octopack.doctor:main_setup",
     "selfcheck": "lm_eval_octopack.selfcheck:main_selfcheck",
@@ -108,7 +111,12 @@ def run_lm_eval(argv: list[str]) -> int:
     from lm_eval.__main__ import cli_evaluate
 
     sys.argv = ["lm-eval-octopack", *argv]
+    started = time.time()
     cli_evaluate()
+    if is_run and flag_value(argv, "--output_path"):
+        from lm_eval_octopack.provenance import write_sidecars_since
+
+        write_sidecars_since(flag_value(argv, "--output_path"), started)
     return 0
 
 
