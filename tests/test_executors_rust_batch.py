@@ -3,7 +3,9 @@
 The unit tests pin which programs may join a merged crate (a program must never compile inside a module yet
 fail alone) and how rustc's JSON errors are pinned on programs; the integration tests put programs that stress
 the merge (panics, stack overflow, hangs, ``process::exit``, compile errors and deny-by-default lints, clashing
-names, no tests) in ONE batch and compare each verdict with the single path's.
+names, no tests) in ONE batch and compare each verdict with the single path's. Both paths follow the reference's
+build rule: ``cargo check`` as a plain binary before the tests, so code that compiles only under ``cfg(test)``
+fails batched and alone.
 """
 
 from __future__ import annotations
@@ -87,6 +89,13 @@ def test_ordinary_programs_join_a_merged_crate(source: str):
         (rust_program(ONE) + "/* never closed", "unterminated block comment"),
         (rust_program(ONE) + 'const S: &str = r#"never closed";', "unterminated raw string"),
         (rust_program(ONE) + 'const S: &str = "\ud800";', "UTF-8"),
+        # in a module `main` is an ordinary function: only a plain one is sure to be a valid entry point alone
+        ("#[cfg(test)]\nfn main(){}\n" + ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
+        ("pub fn main(){}\n" + ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
+        ("async fn main(){}\n" + ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
+        ("fn main() -> i32 { 0 }\n" + ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
+        ("mod m { fn main(){} }\n" + ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
+        (ONE + "\n" + TESTS % "", "plain top-level `fn main() {`"),
     ],
 )
 def test_programs_that_could_behave_otherwise_in_a_module_stay_out(source: str, reason: str):
@@ -220,8 +229,9 @@ class Recording:
             self.calls += [job["argv"] for job in manifest["programs"]]
         return self.inner.run(argv, **kwargs)
 
-    def compiles(self) -> int:
-        return sum(1 for argv in self.calls if argv[0].endswith("rustc"))
+    def compiles(self, kind: str) -> int:
+        """rustc runs of one kind: "--test" (the test build) or "--emit=metadata" (the check as a binary)."""
+        return sum(1 for argv in self.calls if argv[0].endswith("rustc") and kind in argv)
 
     def merged_runs(self) -> list[int]:
         """The programs the merged binary ran, by position."""
@@ -249,7 +259,11 @@ def test_a_merged_batch_decides_like_single_runs(workdir, sandbox, cache_dir):  
     # who stayed in the merged crate: all but the two refused and the three that did not compile there
     left = {"inner attribute", "top-level super", "type error", "deny-by-default lint", "inference"}
     assert sorted(recording.merged_runs()) == [i for i, name in enumerate(STRESS) if name not in left]
-    assert recording.compiles() == 2 + len(left)  # the merged crate twice, then each program that left
+    # the merged crate checked and built twice; alone, every program that left is checked, and those that pass
+    # the check are built: the inner attribute, the inference, and the lint (as `cargo check`, the check does not
+    # see an overflow in a function that only the tests call)
+    assert recording.compiles("--emit=metadata") == 2 + len(left)
+    assert recording.compiles("--test") == 2 + 3
     failing = batched[list(STRESS).index("failing assertion")]
     assert "octopack_p" not in failing.detail and "batch.rs" not in failing.detail, failing.detail
     assert "main.rs:7:" in failing.detail  # its own line numbers
@@ -260,7 +274,8 @@ def test_a_batch_without_compile_errors_compiles_once_and_shares_the_compile_tim
     sources = [rust_program(ONE), rust_program(ONE, "assert_eq!(f(), 2);"), "fn main(){}\nfn f() -> i32 { 1 }\n"]
     verdicts = rust.execute_batch([Program("rust", s, QUICK) for s in sources], workdir, recording, cache_dir)
     assert [v.status for v in verdicts] == ["passed", "failed", "passed"]
-    assert recording.compiles() == 1 and recording.merged_runs() == [0, 1, 2]
+    assert recording.compiles("--emit=metadata") == recording.compiles("--test") == 1
+    assert recording.merged_runs() == [0, 1, 2]
     assert all(v.seconds > 0 for v in verdicts)
 
 
@@ -275,6 +290,37 @@ def test_a_program_whose_own_compile_budget_the_crate_overran_goes_single(workdi
     single = get_language("rust").execute(programs[2], workdir / "alone", sandbox, cache_dir)
     assert [v.status for v in verdicts] == ["passed", "passed", "timeout"] and single.status == "timeout"
     assert recording.merged_runs() == [0, 1]
+
+
+# compiles only under cfg(test): `cargo check --bin test` fails it in the reference, before any test runs
+CFG_TEST_ONLY = {
+    "helper only under cfg(test)": rust_program("#[cfg(test)]\nfn g() -> i32 { 1 }\nfn f() -> i32 { g() }"),
+    "type only under cfg(test)": rust_program("#[cfg(test)]\nstruct S;\nfn f() -> i32 { let _s = S; 1 }"),
+    "main only under cfg(test)": "#[cfg(test)]\nfn main(){}\n" + ONE + "\n" + TESTS % "assert_eq!(f(), 1);",
+    "no main at all": ONE + "\n" + TESTS % "assert_eq!(f(), 1);",
+    "passes": rust_program(ONE),
+    "fails": rust_program(ONE, "assert_eq!(f(), 2);"),
+    "cfg(not(test)) error": rust_program(ONE + '\n#[cfg(not(test))]\nfn g() -> i32 { "text" }'),
+}
+
+
+def test_programs_that_compile_only_under_cfg_test_fail_batched_and_alone(workdir, sandbox, cache_dir):  # noqa: F811
+    rust, recording = get_language("rust"), Recording(sandbox)
+    programs = [Program("rust", source, QUICK) for source in CFG_TEST_ONLY.values()]
+    batched = rust.execute_batch(programs, workdir, recording, cache_dir)
+    singles = []
+    for index, program in enumerate(programs):
+        (workdir / f"alone{index}").mkdir()
+        singles.append(rust.execute(program, workdir / f"alone{index}", sandbox, cache_dir))
+    table = {name: (b.status, s.status) for name, b, s in zip(CFG_TEST_ONLY, batched, singles, strict=True)}
+    expected = {name: "compile_error" for name in CFG_TEST_ONLY} | {"passes": "passed", "fails": "failed"}
+    assert table == {name: (status, status) for name, status in expected.items()}, table
+    assert "cannot find function `g`" in batched[0].detail and "main.rs:" in batched[0].detail
+    assert "`main` function not found" in singles[2].detail
+    # the test crate built at once (only the check failed three of its programs): they left without a rebuild
+    assert recording.merged_runs() == [4, 5]
+    assert recording.compiles("--test") == 1 + 0  # the merged crate; alone, no program passed its check
+    assert recording.compiles("--emit=metadata") == 1 + 5
 
 
 def test_batch_compile_limits_take_the_widest_budget_and_the_tightest_resources():

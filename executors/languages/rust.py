@@ -1,14 +1,17 @@
 """Rust: the reference runs ``cargo check`` + ``cargo test`` in one fixed project with rand 0.4, regex 1, md5 0.7.
 
-We build those crates once with cargo (``prepare``), then compile each program with
-``rustc --edition 2021 --test --extern rand=... --extern regex=... --extern md5=...`` in its own directory (parallel
-safe, no cargo overhead) and run the test binary. Same verdict rule: compile ok and the tests exit 0. Debug
+We build those crates once with cargo (``prepare``), then, in each program's own directory (parallel safe, no
+cargo overhead), check it as a plain binary as ``cargo check --bin test`` does (``rustc --emit=metadata``, no
+``--test``: a program whose ``main`` or any item its non-test code uses exists only under ``cfg(test)`` fails
+here, as in the reference), compile it with ``rustc --edition 2021 --test --extern rand=... --extern regex=...
+--extern md5=...`` and run the test binary. Same verdict rule: both compiles ok and the tests exit 0. Debug
 assertions and overflow checks are on, as in cargo's dev/test profile.
 
-``execute_batch`` compiles and links a batch as ONE test crate (``rust_merged``: each program in its own module)
-and runs that binary once per program, filtered to the program's module, each run a fresh process started by
-one shared sandbox (``exec_batch``). Programs that may not join, or that do not compile in the batch, get the
-single path above.
+``execute_batch`` checks a batch as ONE plain binary and compiles and links it as ONE test crate (``rust_merged``:
+each program in its own module; the errors of both compiles are pinned on programs by line) and runs that binary
+once per program, filtered to the program's module, each run a fresh process started by one shared sandbox
+(``exec_batch``). Programs that may not join, or that do not pass both compiles in the batch, get the single
+path above.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 from ..types import Limits, Program, Verdict
 from . import rust_merged
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
+from .compiled_common import build_then_run, compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
 from .exec_batch import Command, run_each
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
@@ -88,10 +91,15 @@ class RustLanguage:
         if rustc is None or manifest is None:
             return Verdict("error", "Rust toolchain or prebuilt crates missing: run `lm-eval-octopack setup`")
         (workdir / "main.rs").write_text(program.source, encoding="utf-8")
-        argv = _compile_argv(rustc, manifest, "main.rs")
         env = sandbox_env(workdir, [str(Path(rustc).parent)])
         read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
-        return build_then_run(program, workdir, sandbox, "rustc", argv, ["./test_bin"], env, read_only)
+        checked = sandbox.run(_check_argv(rustc, manifest, "main.rs"), workdir=workdir, limits=program.limits,
+                              timeout=program.limits.compile_timeout, env=env, read_only_paths=read_only)  # fmt: skip
+        if checked.timed_out or checked.returncode != 0:
+            return compile_failure(checked, "rustc (check as a binary)")
+        argv = _compile_argv(rustc, manifest, "main.rs")
+        verdict = build_then_run(program, workdir, sandbox, "rustc", argv, ["./test_bin"], env, read_only)
+        return replace(verdict, seconds=verdict.seconds + checked.seconds)
 
     def execute_batch(
         self,
@@ -119,8 +127,9 @@ class RustLanguage:
 
 
 class _MergedBatch:
-    """One chunk compiled as one crate (once more without the programs its errors point at, if any), then its
-    binary run once per program; decides only the programs that compiled in it."""
+    """One chunk checked as one plain binary and compiled as one test crate (once more without the programs the
+    errors of either point at, if any), then its binary run once per program; decides only the programs that
+    passed both compiles in it."""
 
     def __init__(self, rustc: str, manifest: dict, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
         self.rustc, self.manifest, self.sandbox, self.dir = rustc, manifest, sandbox, batch_dir
@@ -132,13 +141,13 @@ class _MergedBatch:
             if len(pending) < 2:
                 return
             crate = rust_merged.merge({i: p.source for i, p in pending.items()})
-            built_ok, seconds, failing = self._compile(crate, list(pending.values()))
+            tests_built, seconds, failing = self._compile(crate, list(pending.values()))
             compile_seconds, attempts = compile_seconds + seconds, attempts + 1
-            if built_ok:
-                break
-            if failing is None or attempts == MAX_BATCH_COMPILES:
+            if failing is None or (not tests_built and attempts == MAX_BATCH_COMPILES):
                 return
             pending = {i: p for i, p in pending.items() if i not in failing}
+            if tests_built:  # a program only the check failed is in the binary too, but never run from it
+                break
         # Alone, each program would have compiled in less time than the whole crate: but only a crate that
         # finished within a program's own compile_timeout shows that its single compile would not have timed out.
         pending = {i: p for i, p in pending.items() if seconds <= p.limits.compile_timeout}
@@ -177,18 +186,26 @@ class _MergedBatch:
         return finished
 
     def _compile(self, crate: rust_merged.MergedCrate, programs: list[Program]) -> tuple[bool, float, set[int] | None]:
-        """(compiled, seconds, the programs its errors point at: None when unclear)."""
-        (self.dir / rust_merged.BATCH_FILE).write_text(crate.text, encoding="utf-8")
-        argv = _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json")
+        """Check as a plain binary, then compile the tests, as the single path does: (the test binary was built,
+        the longer of the two compiles in seconds, the programs the errors of either point at: None when
+        unclear)."""
+        (self.dir / rust_merged.BATCH_FILE).write_text(crate.text + rust_merged.ENTRY_POINT, encoding="utf-8")
         limits = _batch_compile_limits([p.limits for p in programs])
         budget = limits.compile_timeout + BATCH_COMPILE_SECONDS_PER_PROGRAM * (len(programs) - 1)
-        built = self.sandbox.run(argv, workdir=self.dir, timeout=budget, limits=limits, env=self._env(self.dir),
-                                 read_only_paths=self.read_only)  # fmt: skip
-        if not built.timed_out and built.returncode == 0:
-            return True, built.seconds, None
-        if built.timed_out or built.output_truncated:
-            return False, built.seconds, None
-        return False, built.seconds, rust_merged.error_owners(built.stderr, crate.lines)
+        seconds, failing = 0.0, set()
+        for argv in (_check_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json"),
+                     _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json")):  # fmt: skip
+            built = self.sandbox.run(argv, workdir=self.dir, timeout=budget, limits=limits, env=self._env(self.dir),
+                                     read_only_paths=self.read_only)  # fmt: skip
+            seconds = max(seconds, built.seconds)
+            if built.timed_out or built.output_truncated:
+                return False, seconds, None
+            if built.returncode != 0:
+                owners = rust_merged.error_owners(built.stderr, crate.lines)
+                if owners is None:
+                    return False, seconds, None
+                failing |= owners
+        return built.returncode == 0, seconds, failing
 
     def _run_one(self, index: int, program: Program, first_line: int, compile_share: float) -> Verdict:
         """The merged binary filtered to this program's module, in a directory shaped like the single path's."""
@@ -226,11 +243,21 @@ def _batch_compile_limits(all_limits: list[Limits]) -> Limits:
 
 
 def _compile_argv(rustc: str, manifest: dict, source: str, *extra: str) -> list[str]:
-    """The single path's rustc command line (a batch adds only ``--error-format=json``)."""
-    argv = [rustc, "--edition", "2021", "--test", "--crate-name", "test", *PROFILE_FLAGS, "-L", manifest["deps"]]
+    """The single path's rustc command line for the tests (a batch adds only ``--error-format=json``)."""
+    return [rustc, "--edition", "2021", "--test", *_crate_flags(manifest), *extra, source, "-o", "test_bin"]
+
+
+def _check_argv(rustc: str, manifest: dict, source: str, *extra: str) -> list[str]:
+    """``cargo check --bin test``: the program as a plain binary, analysed without code generation."""
+    argv = [rustc, "--edition", "2021", "--crate-type", "bin", "--emit=metadata", *_crate_flags(manifest)]
+    return [*argv, *extra, source, "-o", "check.rmeta"]
+
+
+def _crate_flags(manifest: dict) -> list[str]:
+    flags = ["--crate-name", "test", *PROFILE_FLAGS, "-L", manifest["deps"]]
     for name, path in manifest["externs"].items():
-        argv += ["--extern", f"{name}={path}"]
-    return [*argv, *extra, source, "-o", "test_bin"]
+        flags += ["--extern", f"{name}={path}"]
+    return flags
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,9 +6,12 @@ built with exactly the single path's flags. The binary is then run once PER PROG
 ``octopack_pNNNN::``, so a panic, abort, stack overflow, ``process::exit`` or hang touches that program alone,
 exactly as its own binary would.
 
-Parity with the single path (compile alone, pass = the test binary exits 0) rests on one rule: a program may
-join only if wrapping it in a module cannot make it compile when it would not compile alone, nor change what it
-does at run time (``ineligibility`` lists what is refused, all conservative). The reverse (fine alone, broken
+Parity with the single path (``cargo check`` as a plain binary, then compile the tests, pass = the test binary
+exits 0) rests on one rule: a program may join only if wrapping it in a module cannot make it compile when it
+would not compile alone, in either mode, nor change what it does at run time (``ineligibility`` lists what is
+refused, all conservative). The batch is checked as a plain binary too (``ENTRY_POINT`` stands in for the
+programs' own ``main``, which in a module is an ordinary function): so a program must have a plain top-level
+``fn main() {``, which makes it a valid entry point alone. The reverse (fine alone, broken
 in the batch, e.g. an impl of another program making inference ambiguous) needs no rule: every compile error is
 attributed to a module by its line, that program leaves the batch, and the single path decides it.
 """
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 
 MODULE_PREFIX = "octopack_p"
 BATCH_FILE = "batch.rs"
+ENTRY_POINT = "fn main() {}\n"  # after every module: the merged crate's own main when it is checked as a binary
 
 # Identifiers that refuse a program wherever they appear outside strings and comments. Each one either reaches
 # beyond the program's own module (symbols, crate-level lint levels, foreign code), or lets a run observe where it
@@ -234,6 +238,24 @@ def _check(tokens: list[Token]) -> None:
                 raise _Refused("`super::super`")
         if text == "mod" and k + 1 < len(tokens) and tokens[k + 1].kind == "ident" and _text(tokens, k + 2) == ";":
             raise _Refused("file module")
+    if not _has_plain_main(tokens):
+        raise _Refused("no plain top-level `fn main() {`")
+
+
+def _has_plain_main(tokens: list[Token]) -> bool:
+    """A top-level ``fn main() {`` with nothing before it that could change it (attributes such as
+    ``#[cfg(test)]``, ``pub``, ``async``, ``const``): alone, that is always a valid entry point."""
+    depth = 0
+    for k, token in enumerate(tokens):
+        if token.kind == "punct":
+            depth += token.text in _OPENERS
+            depth -= token.text in _CLOSERS
+            continue
+        if depth or token.text != "fn" or _text(tokens, k - 1) not in ("", "}", ";"):
+            continue
+        if [_text(tokens, k + j) for j in range(1, 5)] == ["main", "(", ")", "{"] and tokens[k + 1].kind == "ident":
+            return True
+    return False
 
 
 def _text(tokens: list[Token], k: int) -> str:
