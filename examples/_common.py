@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from lm_eval_octopack.data import MINI_DATA_DIR
+from lm_eval_octopack.provenance import write_sidecars_since
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -41,6 +43,7 @@ def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs
 
     metadata = {"data_dir": args.data_dir, **options}
     tracker = EvaluationTracker(output_path=str(output_dir))
+    started = time.time()
     results = simple_evaluate(
         model=args.model, model_args=args.model_args, tasks=tasks, limit=args.limit, batch_size=args.batch_size,
         device=args.device, gen_kwargs=_join(args.gen_kwargs, gen_kwargs), log_samples=True,
@@ -48,6 +51,7 @@ def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs
         bootstrap_iters=0,
     )
     save_results(results, tracker)
+    write_sidecars_since(output_dir, started)  # toolchains, data hashes, sandbox: what the results file lacks
     return results
 
 
@@ -83,3 +87,28 @@ def percent(score: float | None) -> str:
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]) + "\n"
+
+
+def paired_tasks(run_dir: Path, task_a: str, task_b: str, metric: str = "pass@1") -> str:
+    """``task_b - task_a`` within one saved run, paired by problem: ``"+3.1 [-0.4, +6.7], p=0.084"``."""
+    from lm_eval_octopack.report.compare import load_run
+
+    run = load_run(run_dir)
+    return _paired(run.tasks.get(task_a), run.tasks.get(task_b), metric)
+
+
+def paired_runs(run_dir_a: Path, run_dir_b: Path, task: str, metric: str = "pass@1") -> str:
+    """Run B - run A on ``task``, paired by problem (same statistics as ``lm-eval-octopack compare``)."""
+    from lm_eval_octopack.report.compare import load_run
+
+    return _paired(load_run(run_dir_a).tasks.get(task), load_run(run_dir_b).tasks.get(task), metric)
+
+
+def _paired(a: Any, b: Any, metric: str) -> str:
+    from lm_eval_octopack.report.compare import paired_values
+    from lm_eval_octopack.stats import format_comparison, paired_comparison
+
+    pair = paired_values(a, b, metric) if a is not None and b is not None else None
+    if pair is None:
+        return "–"
+    return format_comparison(paired_comparison([pair[0]], [pair[1]]))

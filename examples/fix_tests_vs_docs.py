@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from _common import base_parser, evaluate, markdown_table, pass_at_1, percent, write_report
+from _common import base_parser, evaluate, markdown_table, paired_tasks, pass_at_1, percent, write_report
 
 LANGUAGES = ["python", "js", "java", "go", "cpp", "rust"]
 
@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> list[list]:
         with_docs = pass_at_1(results, f"humanevalfixdocs-{lang}")
         rows.append([lang, percent(with_tests), percent(with_docs), f"{100 * (with_docs - with_tests):+.1f}"])
 
-    table = markdown_table(["language", "fix with tests", "fix with docs", "docs - tests"], rows)
+    paired = [[*row, paired_tasks(args.output_dir, f"humanevalfixtests-{row[0]}", f"humanevalfixdocs-{row[0]}")]
+              for row in rows]  # the same problems with tests and with docs: a paired comparison
+    table = markdown_table(["language", "fix with tests", "fix with docs", "docs - tests",
+                            "docs - tests [95% CI], p (paired over problems)"], paired)
     write_report(args.output_dir, args.output_dir / "report.md")
     (args.output_dir / "summary.md").write_text("# pass@1 (%): HumanEvalFixTests vs. HumanEvalFixDocs\n\n" + table)
     print(table)

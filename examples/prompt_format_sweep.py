@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from _common import base_parser, evaluate, markdown_table, pass_at_1, percent, write_report
+from _common import base_parser, evaluate, markdown_table, paired_runs, pass_at_1, percent, write_report
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float | None]]:
@@ -23,7 +23,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float | None]]:
         scores[template] = {task: pass_at_1(results, task) for task in args.tasks}
         write_report(run_dir, run_dir / "report.md")
 
-    table = markdown_table(["template", *args.tasks], [[t, *map(percent, scores[t].values())] for t in args.templates])
+    baseline = args.templates[0]
+    header = ["template", *args.tasks, *(f"{task}: - {baseline} [95% CI], p" for task in args.tasks)]
+    body = [[t, *map(percent, scores[t].values()),
+             *(paired_runs(args.output_dir / baseline, args.output_dir / t, task) for task in args.tasks)]
+            for t in args.templates]
+    table = markdown_table(header, body)
     (args.output_dir / "summary.md").write_text("# pass@1 (%) by prompt template\n\n" + table)
     print(table)
     return scores

@@ -10,7 +10,7 @@ objects with ``task.set_config`` (the YAML says 20, the paper's n).
 
 from __future__ import annotations
 
-from _common import base_parser, evaluate, markdown_table, pass_at_1, percent, write_report
+from _common import base_parser, evaluate, markdown_table, paired_runs, pass_at_1, percent, write_report
 
 
 def load_with_repeats(task_names: list[str], data_dir: str, n: int) -> list:
@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> list[list]:
             rows += [[temperature, n, task, percent(pass_at_1(results, task))] for task in args.tasks]
             write_report(run_dir, run_dir / "report.md")
 
-    table = markdown_table(["temperature", "n", "task", "pass@1 (%)"], rows)
+    first = args.output_dir / f"t{args.temperatures[0]}_n{args.n[0]}"
+    body = [[*row, paired_runs(first, args.output_dir / f"t{row[0]}_n{row[1]}", row[2])] for row in rows]
+    table = markdown_table(["temperature", "n", "task", "pass@1 (%)", f"- {first.name} [95% CI], p"], body)
     (args.output_dir / "summary.md").write_text("# pass@1 by temperature and n\n\n" + table)
     print(table)
     return rows

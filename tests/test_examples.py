@@ -38,7 +38,7 @@ def test_prompt_format_sweep_changes_only_the_template(example, tmp_path):
                  for t in ("instruct", "octocoder")}
     assert prompt_of["octocoder"].startswith("Question: Write a Python function `sum_two")
     assert prompt_of["instruct"].startswith("Write a Python function `sum_two")
-    assert "| octocoder | 100.0 |" in (tmp_path / "summary.md").read_text()
+    assert "| octocoder | 100.0 | +0.0 [+0.0, +0.0], p=1.000 |" in (tmp_path / "summary.md").read_text()
     assert "HumanEvalSynthesize | 100.0" in (tmp_path / "octocoder" / "report.md").read_text()
 
 
@@ -60,6 +60,8 @@ def test_fix_tests_vs_docs_compares_both_fix_variants(example, tmp_path):
     assert '"""' in fixdocs_prompt and "def check" not in fixdocs_prompt  # docstring given, tests not
     report = (tmp_path / "report.md").read_text()
     assert "HumanEvalFix | 100.0" in report and "HumanEvalFixDocs | 100.0" in report
+    assert "| python | 100.0 | 100.0 | +0.0 | +0.0 [+0.0, +0.0], p=1.000 |" in (tmp_path / "summary.md").read_text()
+    assert list(tmp_path.glob("*/provenance_*.json"))  # the sidecar beside the results file
 
 
 @pytest.mark.slow
