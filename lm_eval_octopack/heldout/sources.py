@@ -7,8 +7,13 @@ Lookup order for suite ``s`` (``mmlu``, ``bbh``, ``drop``, ``crass``, ``hhh``):
 2. environment variable ``OCTOPACK_<S>_DIR``;
 3. ``instructeval_dir`` metadata or ``OCTOPACK_INSTRUCTEVAL_DIR``, subfolder named after the suite
    (``hhh`` or ``hhh_alignment`` for HHH);
-4. the Hub, for BBH (``lukaemon/bbh``) and DROP (``ucinlp/drop``, formerly ``drop``);
+4. the Hub, for BBH (``lukaemon/bbh``) and DROP (``ucinlp/drop``, formerly ``drop``): their parquet
+   files at the commits pinned in :data:`HUB_REVISIONS` (no dataset script), through the Hugging
+   Face cache, so ``HF_HUB_OFFLINE=1`` works from a warm cache;
 5. otherwise :class:`InstructEvalDataError` with a message that says what to provide.
+
+Every file read, local or from the Hub, is recorded with its SHA-256 (and the Hub commit) in the
+task's ``metadata["data_source"]``, which lm-eval writes to ``configs`` in the results file.
 """
 
 from __future__ import annotations
@@ -18,6 +23,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lm_eval_octopack import hub
+
+#: Pinned commits of the Hub sources; a Hub id not listed here (``bbh_hub_id`` / ``drop_hub_id``) loads ``main``,
+#: and the commit actually read is what gets recorded.
+BBH_REVISION = "982bb89fd79532a8ac676a61fc42eb1aeec63f99"
+DROP_REVISION = "95cda593fae71b60b5b19f82de3fcf3298c1239c"
+HUB_REVISIONS: dict[str, str] = {"lukaemon/bbh": BBH_REVISION, "ucinlp/drop": DROP_REVISION}
+UNPINNED_REVISION = "main"
 PARENT_ENV = "OCTOPACK_INSTRUCTEVAL_DIR"
 SUBFOLDERS: dict[str, tuple[str, ...]] = {
     "mmlu": ("mmlu",),
@@ -42,7 +55,7 @@ WHERE_TO_GET: dict[str, str] = {
 }
 
 
-class InstructEvalDataError(RuntimeError):
+class InstructEvalDataError(hub.DataSourceError):
     """Raised when a suite's data can be found neither locally nor on the Hub."""
 
 
@@ -79,19 +92,28 @@ def missing_data_message(suite: str, detail: str = "") -> str:
 
 
 def require_file(suite: str, path: Path) -> Path:
+    """``path``, recorded as the task's data source; a readable error when it is missing."""
     if not path.is_file():
         raise InstructEvalDataError(missing_data_message(suite, f"expected file {path} is missing"))
+    hub.record_source(hub.local_source(path.parent, path))
     return path
 
 
-def load_hub_split(suite: str, hub_id: str, config: str | None, split: str):  # noqa: ANN201
-    """``datasets.load_dataset`` with its failures turned into one readable error."""
-    import datasets
+def hub_revision(hub_id: str) -> str:
+    return HUB_REVISIONS.get(hub_id, UNPINNED_REVISION)
 
+
+def load_hub_split(suite: str, hub_id: str, config: str | None, split: str) -> list[dict[str, Any]]:
+    """The rows of one split of a Hub dataset (its parquet shard), with failures turned into one readable error."""
+    filename = hub.parquet_shard(config, split)
+    revision = hub_revision(hub_id)
     try:
-        return datasets.load_dataset(hub_id, config, split=split)
-    except Exception as exc:  # noqa: BLE001  (any datasets/hub failure means the same thing to the user)
+        path = hub.download(hub_id, filename, revision)
+        rows = hub.read_parquet_rows(path)
+    except Exception as exc:  # noqa: BLE001  (any download or parquet failure means the same thing to the user)
         offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("HF_DATASETS_OFFLINE")
-        detail = f"loading {hub_id}{'/' + config if config else ''} from the Hub failed"
-        detail += " (offline mode is on)" if offline else f" ({type(exc).__name__}: {str(exc)[:200]})"
+        detail = f"loading {hub_id}/{filename} at {revision[:12]} from the Hub failed"
+        detail += " (offline mode is on and the Hugging Face cache has no copy)" if offline else f" ({exc})"
         raise InstructEvalDataError(missing_data_message(suite, detail)) from None
+    hub.record_source(hub.hub_source(hub_id, revision, filename, path))
+    return rows

@@ -2,8 +2,10 @@
 
 Resolution order: an explicit ``data_dir`` (``--metadata data_dir=...``), then the
 ``OCTOPACK_DATA_DIR`` environment variable, then ``bigcode/humanevalpack`` on the Hugging
-Face Hub. A failure ends in one readable :class:`DataUnavailableError`, never a stack trace
-from ``datasets``.
+Face Hub at the pinned commit :data:`HUB_REVISION`, read from its parquet files (no dataset
+script). Either way the file and its SHA-256 are recorded in the results' ``configs``
+(:func:`lm_eval_octopack.hub.record_source`). A failure ends in one readable
+:class:`DataUnavailableError`, never a stack trace from the Hub client.
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from lm_eval_octopack import hub
 
 HUB_DATASET = "bigcode/humanevalpack"
+#: The commit of ``bigcode/humanevalpack`` that is loaded (the parquet layout, one config per language).
+HUB_REVISION = "9a41762f73a8cb23bb5811b73d5aab164efcf378"
+HUB_SPLIT = "test"
 DATA_DIR_ENV = "OCTOPACK_DATA_DIR"
 EXPECTED_ROWS = 164
 
 
-class DataUnavailableError(RuntimeError):
+class DataUnavailableError(hub.DataSourceError):
     """HumanEvalPack could be loaded neither from a local directory nor from the Hub."""
 
 
@@ -27,16 +35,23 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     return Path(chosen).expanduser() if chosen else None
 
 
+def hub_filename(language: str) -> str:
+    return hub.parquet_shard(language, HUB_SPLIT)
+
+
 def load_rows(language: str, data_dir: str | os.PathLike | None = None) -> list[dict]:
     """All rows of one language, in dataset order (``task_id`` ``<Prefix>/0`` ... ``/163``)."""
     directory = resolve_data_dir(data_dir)
     if directory is not None:
-        return list(_load_local(str(directory), language))
-    return list(_load_hub(language))
+        rows, source = _load_local(str(directory), language)
+    else:
+        rows, source = _load_hub(language)
+    hub.record_source(source)
+    return list(rows)
 
 
 @lru_cache(maxsize=16)
-def _load_local(directory: str, language: str) -> tuple[dict, ...]:
+def _load_local(directory: str, language: str) -> tuple[tuple[dict, ...], dict[str, Any]]:
     path = Path(directory) / f"{language}.jsonl"
     if not path.is_file():
         raise DataUnavailableError(
@@ -53,19 +68,20 @@ def _load_local(directory: str, language: str) -> tuple[dict, ...]:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as err:
                 raise DataUnavailableError(f"{path}:{line_number} is not valid JSON: {err}") from None
-    return tuple(rows)
+    return tuple(rows), hub.local_source(Path(directory), path)
 
 
 @lru_cache(maxsize=16)
-def _load_hub(language: str) -> tuple[dict, ...]:
+def _load_hub(language: str) -> tuple[tuple[dict, ...], dict[str, Any]]:
+    filename = hub_filename(language)
     try:
-        import datasets
-
-        split = datasets.load_dataset(HUB_DATASET, language, split="test")
-    except Exception as err:  # datasets raises many unrelated types for "offline"
+        path = hub.download(HUB_DATASET, filename, HUB_REVISION)
+        rows = hub.read_parquet_rows(path)
+    except Exception as err:  # noqa: BLE001  (a download or a parquet failure means the same to the user)
         raise DataUnavailableError(
-            f"Could not load {HUB_DATASET} ({language}) from the Hugging Face Hub: {type(err).__name__}: {err}\n"
+            f"Could not load {HUB_DATASET} ({filename} at {HUB_REVISION[:12]}) from the Hugging Face Hub "
+            f"or its local cache: {err}\n"
             f"Offline? Point to a local copy instead: --metadata data_dir=/path/to/humanevalpack "
             f"(or export {DATA_DIR_ENV}=/path/to/humanevalpack), a directory with {language}.jsonl."
         ) from None
-    return tuple(dict(row) for row in split)
+    return tuple(rows), hub.hub_source(HUB_DATASET, HUB_REVISION, filename, path)
