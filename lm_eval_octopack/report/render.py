@@ -42,7 +42,9 @@ def _has_partial(rows: list[TableRow]) -> bool:
 
 def _breakdown_sections(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) for each breakdown that has data."""
-    sections = []
+    from lm_eval_octopack.report import intervals
+
+    sections = [(intervals.TITLE, intervals.HEADER, rows)] if (rows := intervals.interval_rows(report)) else []
     for title, rows in [
         ("Fix: pass@1 by bug type", bug_type_breakdown(report)),
         ("Fix: pass@1 by bug-type group (paper: missing / excess / wrong logic)", bug_group_breakdown(report)),
