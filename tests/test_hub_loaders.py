@@ -174,6 +174,7 @@ def test_humanevalpack_and_heldout_load_from_an_offline_hub_cache(hf_home: Path,
     ]
 
 
+@pytest.mark.slow
 def test_results_configs_name_the_hub_commit_and_file_hashes(hf_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "configs.json"
     tasks = (HEP_TASKS[0], HELDOUT_TASKS[0])
@@ -225,4 +226,18 @@ def test_sources_from_one_origin_merge_their_files() -> None:
     assert recorded == [
         {"local": "/d", "files": {"dev/a.csv": "1", "test/a.csv": "2"}},
         {"hub": "o/n", "revision": "r", "files": {"x": "3"}},
+    ]
+
+
+def test_heldout_local_files_are_recorded_in_the_task_config() -> None:
+    from lm_eval.tasks import get_task_dict
+
+    from lm_eval_octopack import plugin
+
+    bbh_dir = shared_path("bbh")
+    manager = plugin.task_manager(metadata={"bbh_dir": str(bbh_dir), "instructeval_truncate": False})
+    [task] = get_task_dict([HELDOUT_TASKS[0]], manager).values()
+    sha = file_sha256((bbh_dir / f"{BBH_TASK}.json").read_bytes())
+    assert task.dump_config()["metadata"]["data_source"] == [
+        {"local": str(bbh_dir.resolve()), "files": {f"{BBH_TASK}.json": sha}}
     ]
