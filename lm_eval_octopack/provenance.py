@@ -175,11 +175,10 @@ def _dataset_source(config: Mapping[str, Any], metadata: Mapping[str, Any], reso
 # --------------------------------------------------------------------------- comparing
 
 
-def flatten(provenance: Mapping[str, Any], tasks: Iterable[str] | None = None) -> dict[str, str]:
+def flatten(provenance: Mapping[str, Any], tasks: Iterable[str] | None = None, hashed: bool = False) -> dict[str, str]:
     """``{"tasks.humanevalfix-python.prompt": "instruct", ...}``; per-task keys only for ``tasks``
-    (default: all). Local data is compared by file hashes where the sidecar has them, not by path."""
+    (default: all). With ``hashed``, local data is compared by file hashes, not by path."""
     flat: dict[str, str] = {}
-    hashed = bool(provenance.get("dataset_files"))
     for key, value in provenance.items():
         if key == "model":
             continue
@@ -226,10 +225,13 @@ def knob_of(key: str) -> str:
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any], tasks: Iterable[str] | None = None) -> list[dict]:
     """Settings that differ between two runs (the model's identity is not a difference):
-    ``[{"key", "knob", "a", "b"}]``, sorted by key."""
-    flat_a, flat_b = flatten(a, tasks), flatten(b, tasks)
+    ``[{"key", "knob", "a", "b"}]``, sorted by key. Sections only one run records (a run without
+    a sidecar has no toolchains) are not compared: :func:`unrecorded` names them."""
+    hashed = bool(a.get("dataset_files")) and bool(b.get("dataset_files"))
+    flat_a, flat_b = flatten(a, tasks, hashed), flatten(b, tasks, hashed)
+    shared = set(a) & set(b)
     found = []
-    for key in sorted(set(flat_a) | set(flat_b)):
+    for key in sorted(k for k in set(flat_a) | set(flat_b) if k.split(".")[0] in shared):
         value_a, value_b = flat_a.get(key, "(absent)"), flat_b.get(key, "(absent)")
         if value_a != value_b:
             found.append({"key": key, "knob": knob_of(key), "a": value_a, "b": value_b})
@@ -247,3 +249,8 @@ def provenance_warnings(found: list[dict], ablated: Iterable[str] = ()) -> list[
         for item in found
         if item["knob"] in suspicious
     ]
+
+
+def unrecorded(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Provenance sections one run records and the other does not (e.g. no sidecar: plain lm_eval CLI)."""
+    return sorted(set(a) ^ set(b))

@@ -166,3 +166,36 @@ def test_compare_two_self_check_runs_of_the_mini_data(tmp_path, capsys):
     assert data["a"]["limit"] == 3
     console = capsys.readouterr().out
     assert "not comparable to published numbers" in console
+
+
+def test_a_run_without_sidecar_is_not_flagged_for_every_toolchain(tmp_path):
+    with_sidecar = write_run(tmp_path / "a", {"humanevalfix-python": [3, 4]})
+    (tmp_path / "a" / f"provenance_{DATE}.json").write_text(json.dumps(
+        {"toolchains": {"python": {"python": "3.11"}}, "sandbox": "bwrap"}))
+    without = load_run(write_run(tmp_path / "b", {"humanevalfix-python": [3, 4]}))
+    comparison = compare_runs(load_run(with_sidecar), without)
+    assert comparison.differences == []
+    assert comparison.warnings == [
+        "recorded by one run only, not compared: sandbox, toolchains "
+        "(a run made without lm-eval-octopack has no provenance sidecar)"
+    ]
+
+
+def test_held_out_style_tasks_are_paired_over_items(tmp_path):
+    def held_out_run(directory: Path, scores: list[float]) -> Path:
+        directory.mkdir()
+        lines = [{"doc_id": i, "filter": "none", "metrics": ["exact_match"], "exact_match": score}
+                 for i, score in enumerate(scores)]
+        (directory / f"samples_instructeval_crass_3shot_{DATE}.jsonl").write_text(
+            "".join(json.dumps(line) + "\n" for line in lines))
+        results = {"instructeval_crass_3shot": {"exact_match,none": float(np.mean(scores)),
+                                                "exact_match_stderr,none": 0.1}}
+        path = directory / f"results_{DATE}.json"
+        path.write_text(json.dumps({"results": results, "configs": {}, "config": {}}))
+        return path
+
+    run_a = load_run(held_out_run(tmp_path / "a", [1.0] * 30 + [0.0] * 10))
+    run_b = load_run(held_out_run(tmp_path / "b", [0.0] * 40))
+    [row] = compare_runs(run_a, run_b).rows
+    assert (row.name, row.metric, row.result.problems) == ("instructeval_crass_3shot", "exact_match", 40)
+    assert row.result.difference == pytest.approx(-0.75) and row.result.p_value < 0.01

@@ -195,6 +195,10 @@ def compare_runs(
     rows += _group_rows(run_a, run_b, common, iterations, seed)
     found = prov.differences(run_a.provenance, run_b.provenance, common)
     warnings += prov.provenance_warnings(found, ablated)
+    missing = prov.unrecorded(run_a.provenance, run_b.provenance)
+    if missing:
+        warnings.append(f"recorded by one run only, not compared: {', '.join(missing)} "
+                        "(a run made without lm-eval-octopack has no provenance sidecar)")
     warnings += [f"run {side} was made with --limit {run.limit:g}: a subset of the problems"
                  for side, run in (("A", run_a), ("B", run_b)) if run.limit]
     only = sorted(set(run_a.tasks) ^ set(run_b.tasks))
