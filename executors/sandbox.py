@@ -55,7 +55,6 @@ CGROUP_V1_ROOT = Path("/sys/fs/cgroup")
 CGROUP_GROUP_NAME = "lm-eval-octopack"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FLOOD_FACTOR = 16  # keep reading (and discarding) up to this many times the cap, then kill
-EXIT_GRACE_SECONDS = 1.0  # after the main process exits, how long stray pipe holders may keep streams open
 SIGXCPU_CODES = {-signal.SIGXCPU, 128 + signal.SIGXCPU}
 BWRAP_INSTALL_HINT = (
     "bubblewrap (bwrap) is required to run untrusted code in a sandbox. Install it with "
@@ -489,9 +488,8 @@ def _supervise(
                     return out, err, True
                 for key, _ in selector.select(remaining):
                     fd = key.fd
-                    if fd == pidfd:
+                    if fd == pidfd:  # as subprocess.run(capture_output=True), the end of output is still awaited
                         selector.unregister(pidfd)
-                        deadline = min(deadline, time.monotonic() + EXIT_GRACE_SECONDS)
                     elif pending_input is not None and proc.stdin and fd == proc.stdin.fileno():
                         pending_input = _write_some(selector, proc, pending_input)
                     else:

@@ -6,6 +6,12 @@ is replaced by a fresh one for the jobs after the one it was running; that job i
 (``on_casualty``): Python charges the program with the death, a command is left out for its language's
 single path. No record is ever inferred.
 
+Records. The server's output is believed only line by line as its own: each line must carry an HMAC under a
+key made for that server (sent on its standard input, which no program can read), a job's result is accepted
+only for the job the server last announced as started, once, and announcements only move forward within
+the server's jobs. Anything else (a program that reached the channel somehow) is dropped and counted in
+``ServerReports.rejected``; the server itself runs as the sandbox's pid 1, so the channel is out of reach.
+
 Idle cores. A job that runs long (a hang runs until its deadline) holds up every job queued behind it in its
 server. When the local backend has a core with nothing to do, as at the end of a run, the server is told to
 stop after its current job (a limit file, read-only to it, that it reads before each job) and a second
@@ -19,8 +25,11 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import hashlib
+import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -94,6 +103,7 @@ class ServerSpec:
 class Served:
     records: dict[int, Any]  # position -> decoded record (or the casualty's value)
     stalled: CommandResult | None = None  # a server that stopped between jobs: the rest were left out
+    rejected: int = 0  # report lines of all its servers that were not theirs (``ServerReports.rejected``)
 
 
 def serve(
@@ -110,7 +120,7 @@ def serve(
     jobs = [{**job, "cpu_seconds": cpu_seconds(job["timeout"])} for job in jobs]  # what sandbox.run would set
     batch = _Batch(jobs, spec, workdir, on_record, on_casualty)
     batch.run(list(range(len(jobs))))
-    return Served(batch.records, batch.stalled)
+    return Served(batch.records, batch.stalled, batch.rejected)
 
 
 @functools.cache
@@ -119,28 +129,63 @@ def server_source() -> str:
 
 
 class ServerReports:
-    """Parses the server's JSON lines as they stream in: each job's result goes to ``report`` at once."""
+    """Parses the server's record lines as they stream in: each job's result goes to ``report`` at once.
 
-    def __init__(self, report: Callable[[int, Any], None], decode: Callable[[dict], Any], on_start=None):
+    Only lines carrying ``key``'s HMAC count; a result only for the job announced as started, once; an
+    announcement only for a later job of the ``jobs`` this server was given (see the module docstring)."""
+
+    def __init__(
+        self,
+        key: bytes,
+        jobs: int,
+        report: Callable[[int, Any], None],
+        decode: Callable[[dict], Any],
+        on_start: Callable[[int], None] | None = None,
+    ):
+        self.key, self.jobs = key, jobs
         self.report, self.decode, self.on_start = report, decode, on_start
         self.buffer = b""
         self.started: int | None = None
         self.done: set[int] = set()
+        self.rejected = 0  # non-empty lines that were not the server's own or broke the order
 
     def feed(self, chunk: bytes) -> None:
         *lines, self.buffer = (self.buffer + chunk).split(b"\n")
         for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # an empty or truncated line
-            if "start" in record:
-                self.started = record["start"]
-                if self.on_start is not None:
-                    self.on_start(self.started)
-            elif "index" in record and record["index"] not in self.done:
-                self.done.add(record["index"])
-                self.report(record["index"], self.decode(record))
+            if line.strip():
+                self._take(line)
+
+    def _take(self, line: bytes) -> None:
+        record = self._authentic(line)
+        if record is None:
+            self.rejected += 1
+        elif self._is_start(record.get("start")):
+            self.started = record["start"]
+            if self.on_start is not None:
+                self.on_start(self.started)
+        elif self._is_result_of_current(record.get("index")):
+            self.done.add(self.started)
+            self.report(self.started, self.decode(record))
+        else:
+            self.rejected += 1
+
+    def _authentic(self, line: bytes) -> dict | None:
+        mac, _, payload = line.partition(b" ")
+        expected = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            record = json.loads(payload)
+        except ValueError:
+            return None
+        return record if isinstance(record, dict) else None
+
+    def _is_result_of_current(self, index: object) -> bool:
+        return self.started is not None and index == self.started and index not in self.done
+
+    def _is_start(self, index: object) -> bool:
+        in_range = type(index) is int and 0 <= index < self.jobs
+        return in_range and (self.started is None or index > self.started)
 
 
 class _Batch:
@@ -149,6 +194,7 @@ class _Batch:
         self.on_record, self.on_casualty = on_record, on_casualty
         self.records: dict[int, Any] = {}
         self.stalled: CommandResult | None = None
+        self.rejected = 0
         self._lock = threading.Lock()
         self._names = itertools.count()
 
@@ -182,10 +228,15 @@ class _Batch:
         }
         (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
         splitter = _Splitter(len(positions), control / "limit", lambda first: self.run(positions[first:]))
-        reports = ServerReports(lambda k, value: self.record(positions[k], value), spec.decode, splitter.started)
+        key = secrets.token_bytes(32)
+        reports = ServerReports(
+            key, len(positions), lambda k, value: self.record(positions[k], value), spec.decode, splitter.started
+        )
         with splitter:
             server = spec.sandbox.run(
                 [spec.interpreter, "-c", server_source(), "manifest.json"],
+                stdin=key.hex() + "\n",
+                as_pid_1=True,  # no bubblewrap reaper holding the report pipe
                 workdir=directory,
                 timeout=SERVER_START_BUDGET + sum(self.jobs[p]["timeout"] + 2 for p in positions),
                 limits=dataclasses.replace(
@@ -198,6 +249,8 @@ class _Batch:
             )
             reports.feed(b"\n")  # a last line without its newline
             splitter.stop_watching()
+        with self._lock:
+            self.rejected += reports.rejected
         mine = positions[: splitter.limit]
         if all(p in self.records for p in mine):
             return []

@@ -6,8 +6,14 @@ sandbox. It gets a fresh working directory holding its files, the run budget, CP
 place emptied. A bubblewrap start costs about 10-25 ms with the shell that sets the limits; the server's fork
 and exec about 2 ms. Results stream to ``on_result`` as each command ends.
 
-Whatever the server did not report (it died, or a command killed it) is left out of the result: callers run
-those programs alone, so no verdict is ever inferred from a broken batch.
+Whatever the server did not report (it died) is left out of the result: callers run those programs alone, so
+no verdict is ever inferred from a broken batch.
+
+A command's end is the end of its output, as for the reference's ``subprocess.run(capture_output=True,
+timeout=...)``: a child it leaves holding standard output or error keeps it running until the deadline
+(a timeout). A plain ``sandbox.run`` cannot see that (bubblewrap's pid namespace dies with the command,
+killing such a child at once), so ``run_alone`` gives a single command the same server: alone and batched
+agree.
 """
 
 from __future__ import annotations
@@ -70,3 +76,26 @@ def _command_result(record: dict) -> CommandResult:
         timed_out=record["timed_out"],
         output_truncated=record["truncated"],
     )
+
+
+def run_alone(
+    command: Command,
+    *,
+    sandbox: SandboxRunner,
+    workdir: Path,
+    limits: Limits,
+    env: dict[str, str] | None = None,
+    read_only_paths: Sequence[Path] = (),
+) -> CommandResult:
+    """One command exactly as ``run_each`` runs it (see the module docstring); if the server could not report
+    it, a plain ``sandbox.run`` in ``workdir``."""
+    server_dir = workdir / "alone"
+    server_dir.mkdir()
+    results = run_each([command], sandbox=sandbox, workdir=server_dir, limits=limits, env=env,
+                       read_only_paths=read_only_paths)  # fmt: skip
+    if 0 in results:
+        return results[0]
+    for name, text in command.files.items():
+        (workdir / name).write_text(text, encoding="utf-8")
+    return sandbox.run(command.argv, workdir=workdir, timeout=command.timeout, limits=limits, env=env,
+                       read_only_paths=read_only_paths)  # fmt: skip

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..types import Limits, Program, Verdict, excerpt
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_each
+from .exec_batch import Command, run_alone, run_each
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
 RESULT_FILE = ".javac_result"
@@ -166,8 +166,10 @@ def _javac(javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) ->
 
 
 def _run_main(java: str, workdir: Path, sandbox: SandboxRunner, limits: Limits, compile_seconds: float) -> Verdict:
-    argv = _java_argv(java, limits, Path("."))
-    ran = sandbox.run(argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=sandbox_env(workdir))
+    """``java -cp <workdir> Main`` as a batch would run it (``exec_batch.run_alone``)."""
+    command = Command(_java_argv(java, limits, workdir), limits.run_timeout)
+    ran = run_alone(command, sandbox=sandbox, workdir=workdir, limits=limits, env=sandbox_env(workdir),
+                    read_only_paths=[workdir])  # fmt: skip
     return run_verdict(ran, compile_seconds)
 
 

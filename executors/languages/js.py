@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..types import Program, Verdict, excerpt
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .exec_batch import Command, run_each
+from .exec_batch import Command, run_alone, run_each
 
 JS_MD5_VERSION = "0.7.3"
 MIN_NODE_MAJOR = 16  # the tests use Array.prototype.at and friends
@@ -81,16 +81,10 @@ class JsLanguage:
                 raise RuntimeError(f"npm could not install js-md5@{JS_MD5_VERSION}: {excerpt(done.stderr)}")
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
-        (workdir / "test.js").write_text(program.source, encoding="utf-8")
         modules = node_modules(cache_dir)
-        result = sandbox.run(
-            [self.node, "test.js"],
-            workdir=workdir,
-            timeout=program.limits.run_timeout,
-            limits=program.limits,
-            env={"NODE_PATH": str(modules)},
-            read_only_paths=[modules] if modules.is_dir() else [],
-        )
+        command = Command([self.node, "test.js"], program.limits.run_timeout, {"test.js": program.source})
+        result = run_alone(command, sandbox=sandbox, workdir=workdir, limits=program.limits,
+                           env={"NODE_PATH": str(modules)}, read_only_paths=[modules] if modules.is_dir() else [])  # fmt: skip
         return js_verdict(result, program.limits.run_timeout)
 
     def execute_batch(

@@ -16,27 +16,38 @@ imported numpy ``exec``s the program), so the reference's rules are reproduced h
   being killed at ``timeout + 1`` s) does not pass.
 
 Between two programs the server kills every other process of the sandbox's pid namespace and empties
-every writable place (the temporary directories, ``/dev/shm``), so a program cannot leave anything behind
-for the next one. The server makes itself non-dumpable, so programs cannot reach its file descriptors
-through ``/proc``. Anything unexpected makes the server exit; the harness then starts a fresh sandbox for
-the programs not yet reported.
+every writable place (the temporary directories, ``/dev/shm``, POSIX message queues where ``/dev/mqueue`` is
+mounted) and removes every SysV shared memory segment, semaphore set and message queue, so a program cannot
+leave anything behind for the next one. Anything unexpected makes the server exit; the harness then starts a
+fresh sandbox for the programs not yet reported.
+
+Report records cannot be forged by the programs. In a sandbox the server is its pid 1 (``bwrap --as-pid-1``:
+no bubblewrap reaper holding the report pipe), non-dumpable (programs, which have no capabilities, cannot
+open ``/proc/1/fd/*``) and the only holder of its standard output: every child closes all descriptors but
+its own before anything untrusted runs. Each record line also carries an HMAC under a per-server key the
+harness sends on standard input (read before the first job, then stdin is /dev/null; every forked child
+zeroes its copy at once), and the harness accepts only the job the server announced, once. A Python
+program's own result travels through a private pipe in a record that must end with a per-job nonce held
+only by the child's code, so writing a "passed" record to that pipe (without frame introspection, which
+would also reach the reference's result list) fails the program.
 
 The same server also runs *commands* (``exec_batch``: the node start of a JavaScript program, the test binary
 of a compiled one): a job with ``argv`` is forked and exec'd in a fresh working directory holding its
 ``files``, with its standard output and error captured (the first ``cap`` bytes of each, the rest counted),
 and killed with everything it started at its deadline, exactly as the sandbox treats a single command.
 
-Protocol: the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
+Protocol: the key (hex, one line) on standard input; the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
 first holds the per-program working directories], "isolated": bool, "preload": bool, "limit_file": path}``
 where a job is ``{"source": str, "timeout": float, "cpu_seconds": int}`` (Python) or ``{"argv": [str], "files": {name:
 text}, "timeout": float, "cpu_seconds": int, "cap": int}`` (a command). On standard output the server writes
-one JSON line ``{"start": i}`` before job i and after it ``{"index": i, "status": ..., "detail": ...,
+lines ``<hex HMAC-SHA256 of the JSON> <JSON>``: one ``{"start": i}`` before job i and after it ``{"index": i, "status": ..., "detail": ...,
 "seconds": ...}`` (Python) or ``{"index": i, "returncode": int | None, "timed_out": bool, "stdout": str,
 "stderr": str, "truncated": bool, "seconds": float}`` (a command; the streams are excerpts). Before each job
 the server reads ``limit_file`` (read-only to it; optional): once the harness has written a number N there, it
 starts no job from index N on and exits.
 """
 
+import hmac
 import json
 import os
 import select
@@ -67,7 +78,12 @@ KILL_PATIENCE = 5.0
 PR_SET_DUMPABLE = 4
 STREAM_EXCERPT = 4096  # bytes of each captured stream a command's report carries
 FLOOD_FACTOR = 16  # as the sandbox: keep reading (and discarding) up to this many times the cap, then kill
-EXIT_GRACE_SECONDS = 1.0  # as the sandbox: how long stray pipe holders may keep a finished command's streams
+MAX_FD = 1 << 16
+STATUSES = ("passed", "failed", "timeout")
+SYSV_IPC = ("shm", "sem", "msg")  # /proc/sysvipc/<kind>: one object per line, its id in the second column
+IPC_RMID = 0
+MQUEUE_DIR = "/dev/mqueue"
+REPORT_KEY = bytearray()  # the per-server HMAC key; zeroed in every forked child
 
 
 class ProgramTimeout(Exception):
@@ -155,9 +171,11 @@ def run_program(source, timeout):
         return "failed", text[-DETAIL_LIMIT:]
 
 
-def child_main(job, report_fd, devnull, cwd):
+def child_main(job, report_fd, devnull, cwd, nonce):
+    """Run one program and write ``nonce + status + "\\n" + detail`` to ``report_fd`` (the server checks the nonce)."""
     write, exit_now = os.write, os._exit  # the program may overwrite os.* attributes
     try:
+        scrub_key()
         os.setsid()
         import resource
 
@@ -166,9 +184,10 @@ def child_main(job, report_fd, devnull, cwd):
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
+        close_all_but(report_fd)
         os.chdir(cwd)
         status, detail = run_program(job["source"], job["timeout"])
-        write(report_fd, json.dumps({"status": status, "detail": detail}).encode())
+        write(report_fd, (nonce + status + "\n" + detail).encode("utf-8", "replace"))
     finally:
         exit_now(0)
 
@@ -177,6 +196,8 @@ def child_main(job, report_fd, devnull, cwd):
 
 
 def main():
+    make_undumpable()
+    REPORT_KEY[:] = read_key()
     manifest_path = sys.argv[1]
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)
@@ -187,9 +208,11 @@ def main():
                 __import__(name)
             except ImportError:
                 pass
-    make_undumpable()
     devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
     scratch, isolated = manifest["scratch"], manifest["isolated"]
+    if isolated and is_mqueue_mount(MQUEUE_DIR):
+        scratch = [*scratch, MQUEUE_DIR]  # unlinking a queue's file there removes the queue
     keep = mounted_paths(scratch)
     limit_file = manifest.get("limit_file")
     for index, job in enumerate(manifest["programs"]):
@@ -206,18 +229,20 @@ def main():
         emit({"index": index, **record})
         # Outside a sandbox there is no private pid namespace: only the child's own group may be killed.
         stopped = kill_strays() if isolated else kill_group(child)
-        if not (stopped and all(empty_dir(d, keep) for d in scratch)):
+        ipc_gone = remove_sysv_ipc() if isolated else True  # outside a sandbox the host's IPC objects are not ours
+        if not (stopped and ipc_gone and all(empty_dir(d, keep) for d in scratch)):
             sys.exit("could not clean up after a program; the harness starts a fresh sandbox")
 
 
 def supervise(job, devnull, cwd):
     """Fork, let the child run the program: (child pid, (status, detail, seconds))."""
     read_fd, write_fd = os.pipe()
+    nonce = os.urandom(16).hex()
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        child_main(job, write_fd, devnull, cwd)
+        child_main(job, write_fd, devnull, cwd, nonce)
     os.close(write_fd)
     report, exit_status = wait_for_report(pid, read_fd, start + job["timeout"] + 1)
     os.close(read_fd)
@@ -229,14 +254,21 @@ def supervise(job, devnull, cwd):
             pass
         os.waitpid(pid, 0)
         return pid, ("timeout", f"timed out after {job['timeout']:g} s", seconds)
-    try:
-        parsed = json.loads(report)
-        return pid, (parsed["status"], parsed["detail"], seconds)
-    except (ValueError, KeyError):
-        pass
+    parsed = parse_report(report, nonce)
+    if parsed is not None:
+        return pid, (*parsed, seconds)
     if os.WIFSIGNALED(exit_status) and os.WTERMSIG(exit_status) == signal.SIGXCPU:
         return pid, ("timeout", f"CPU time limit of {job['cpu_seconds']} s reached", seconds)
     return pid, ("failed", describe_exit(exit_status), seconds)
+
+
+def parse_report(report, nonce):
+    """(status, detail) from the child's report bytes, or None without a record carrying this job's nonce."""
+    at = report.rfind(nonce.encode())
+    if at < 0:
+        return None
+    status, _, detail = report[at + len(nonce) :].decode("utf-8", "replace").partition("\n")
+    return (status, detail) if status in STATUSES else None
 
 
 def supervise_command(job, devnull, cwd):
@@ -250,6 +282,7 @@ def supervise_command(job, devnull, cwd):
     pid = os.fork()
     if pid == 0:
         try:
+            scrub_key()
             os.setsid()
             import resource
 
@@ -291,7 +324,8 @@ def supervise_command(job, devnull, cwd):
 def capture_until_exit(pid, fds, deadline, cap):
     """Read both streams (the first `cap` bytes kept) until they close and the child has exited, as the sandbox
     does for a single command: ([{head, total}] per stream, exit status if reaped, timed out). Streams held
-    open past the deadline count as a timeout; a flood of output ends the reading early."""
+    open past the deadline (e.g. by a child the command left behind) count as a timeout, as in the reference;
+    a flood of output ends the reading early."""
     pidfd = os.pidfd_open(pid)
     streams = {fd: {"head": b"", "total": 0} for fd in fds}
     open_fds = list(fds)
@@ -304,9 +338,8 @@ def capture_until_exit(pid, fds, deadline, cap):
             watched = open_fds + ([pidfd] if exit_status is None else [])
             ready, _, _ = select.select(watched, [], [], remaining)
             for fd in ready:
-                if fd == pidfd:
+                if fd == pidfd:  # as subprocess.run(capture_output=True): the streams' end is still awaited
                     exit_status = os.waitpid(pid, 0)[1]
-                    deadline = min(deadline, time.monotonic() + EXIT_GRACE_SECONDS)
                     continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
@@ -454,6 +487,54 @@ def remove(path, keep):
     return True
 
 
+def sysv_ids(kind):
+    try:
+        with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+            return [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return []
+
+
+def remove_sysv_ipc():
+    """Remove every SysV IPC object of this sandbox's IPC namespace (the programs ran as this server's uid).
+    True when none is left."""
+    if not any(sysv_ids(kind) for kind in SYSV_IPC):
+        return True
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for ident in sysv_ids("shm"):
+        libc.shmctl(ident, IPC_RMID, None)
+    for ident in sysv_ids("sem"):
+        libc.semctl(ident, 0, IPC_RMID)
+    for ident in sysv_ids("msg"):
+        libc.msgctl(ident, IPC_RMID, None)
+    return not any(sysv_ids(kind) for kind in SYSV_IPC)
+
+
+def is_mqueue_mount(path):
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        return any(line.split()[1:3] == [path, "mqueue"] for line in f)
+
+
+def close_all_but(keep_fd):
+    """Close every descriptor from 3 on except ``keep_fd``: nothing of the server's reaches a program."""
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, MAX_FD)
+
+
+def read_key():
+    """The per-server HMAC key, sent by the harness on standard input."""
+    key = bytes.fromhex(sys.stdin.buffer.read().decode("ascii").strip())
+    if len(key) < 16:
+        sys.exit("no report key on standard input")
+    return key
+
+
+def scrub_key():
+    REPORT_KEY[:] = bytes(len(REPORT_KEY))
+
+
 def make_undumpable():
     try:
         import ctypes
@@ -473,8 +554,10 @@ def read_limit(path):
 
 
 def emit(record):
-    sys.stdout.write(json.dumps(record) + "\n")
-    sys.stdout.flush()
+    line = json.dumps(record).encode()
+    mac = hmac.new(REPORT_KEY, line, "sha256").hexdigest().encode()
+    sys.stdout.buffer.write(mac + b" " + line + b"\n")
+    sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":
