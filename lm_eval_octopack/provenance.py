@@ -169,6 +169,10 @@ def _dataset_source(config: Mapping[str, Any], metadata: Mapping[str, Any], reso
     source = {"data_dir": data_dir} if data_dir else {"path": config.get("dataset_path") or "bigcode/humanevalpack"}
     if revision:
         source["revision"] = revision
+    for recorded in metadata.get("data_source") or []:  # what the loader read: hub + revision or local, + sha256s
+        if recorded.get("hub"):
+            source.update(path=recorded["hub"], revision=recorded.get("revision"))
+        source.setdefault("files", {}).update(recorded.get("files") or {})
     return source
 
 
@@ -195,10 +199,10 @@ def flatten(provenance: Mapping[str, Any], tasks: Iterable[str] | None = None, h
 
 
 def _without_hashed_paths(task_values: Mapping[str, Any], hashed: bool) -> Mapping[str, Any]:
-    if not hashed or "data_dir" not in (task_values.get("dataset") or {}):
+    dataset = task_values.get("dataset") or {}
+    if "data_dir" not in dataset or not (hashed or dataset.get("files")):
         return task_values
-    dataset = {k: v for k, v in task_values["dataset"].items() if k != "data_dir"}
-    return {**task_values, "dataset": dataset}
+    return {**task_values, "dataset": {k: v for k, v in dataset.items() if k != "data_dir"}}
 
 
 def _flatten_into(flat: dict[str, str], prefix: str, value: Any) -> None:

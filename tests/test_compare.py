@@ -199,3 +199,16 @@ def test_held_out_style_tasks_are_paired_over_items(tmp_path):
     [row] = compare_runs(run_a, run_b).rows
     assert (row.name, row.metric, row.result.problems) == ("instructeval_crass_3shot", "exact_match", 40)
     assert row.result.difference == pytest.approx(-0.75) and row.result.p_value < 0.01
+
+
+def test_the_data_source_the_loader_records_is_compared_by_revision_and_hashes():
+    def provenance(source: dict) -> dict:
+        return run_provenance({"configs": {"t-go": {"metadata": {"data_dir": source.get("local"),
+                                                                 "data_source": [source]}}}, "config": {}})
+
+    local_a = {"local": "/a", "files": {"go.jsonl": "abc"}}
+    local_b = {"local": "/b", "files": {"go.jsonl": "abc"}}
+    assert differences(provenance(local_a), provenance(local_b)) == []
+    hub_old = {"hub": "bigcode/humanevalpack", "revision": "1" * 40, "files": {"go.parquet": "abc"}}
+    hub_new = {**hub_old, "revision": "2" * 40}
+    assert [d["key"] for d in differences(provenance(hub_old), provenance(hub_new))] == ["tasks.t-go.dataset.revision"]
