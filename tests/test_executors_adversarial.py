@@ -5,6 +5,10 @@ breach, nor a compile error, which would mean a broken corpus), the canary outsi
 the test's loopback listener saw no connection, the harness survives, and no process is left behind.
 A language is skipped while its module or toolchain is missing. Programs run one per sandbox
 (``batch_size=1``): this pins the sandbox's per-program containment, not a language's batching.
+
+The filesystem cases need targets that exist and that the harness itself can read or connect to: /etc/shadow,
+this checkout's README.md, the result store, a file in a planted sibling scratch dir, and listening unix sockets
+in a host temp dir and (when writable) under /run. Inside the sandbox none of them may be visible.
 """
 
 from __future__ import annotations
@@ -12,26 +16,32 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from lm_eval_octopack.executors import Limits, Program, SandboxUnavailable, ToolchainMissing, default_cache_dir
 from lm_eval_octopack.executors.backends.local import LocalBackend
+from lm_eval_octopack.executors.store import ResultStore
 
 CORPUS = Path(__file__).parent / "adversarial"
 EXTENSIONS = {"python": "py", "js": "js", "cpp": "cpp", "java": "java", "go": "go", "rust": "rs"}
 CASES = (
     "fork_bomb", "infinite_loop", "memory_bomb", "disk_fill", "output_flood",
-    "network", "escape_write", "kill_parent", "orphan",
+    "network", "escape_write", "kill_parent", "orphan", "read_host_files", "unix_socket", "fill_dev",
 )  # fmt: skip
 CONTAINED = {"failed", "timeout"}
-EXPECTED = {case: CONTAINED for case in CASES} | {"disk_fill": {"failed"}, "network": {"failed"}, "orphan": {"failed"}}
+EXPECTED = {case: CONTAINED for case in CASES} | {
+    case: {"failed"} for case in ("disk_fill", "network", "orphan", "read_host_files", "unix_socket", "fill_dev")
+}
 LIMITS = Limits(
     compile_timeout=60, run_timeout=2, memory_mb=768, max_processes=64, max_file_mb=8, scratch_mb=16,
     max_output_bytes=16 * 1024,
 )  # fmt: skip
 CANARY_TEXT = "the harness owns this file"
+SECRET_TEXT = "a batch-mate's source in another scratch dir"
+PLANTED_RUN = "run-planted"  # named like the backend's work dirs, beside them
 
 
 @dataclass
@@ -40,6 +50,8 @@ class Arena:
     listener: socket.socket
     marker: str
     scratch: Path
+    read_targets: list[Path]
+    unix_listeners: list[socket.socket]
 
 
 @dataclass
@@ -49,7 +61,7 @@ class LanguageRun:
 
 
 @pytest.fixture(scope="module")
-def arena(tmp_path_factory) -> Arena:
+def arena(tmp_path_factory) -> Iterator[Arena]:
     canary_dir = tmp_path_factory.mktemp("canary")
     canary = canary_dir / "canary.txt"
     canary.write_text(CANARY_TEXT)
@@ -57,8 +69,53 @@ def arena(tmp_path_factory) -> Arena:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.setblocking(False)
-    yield Arena(canary, listener, f"octopack-marker-{uuid.uuid4().hex}", tmp_path_factory.mktemp("scratch"))
+    scratch = tmp_path_factory.mktemp("scratch")
+    socket_paths = [tmp_path_factory.mktemp("sockets") / "host.sock"]
+    if os.access("/run", os.W_OK):
+        socket_paths.append(Path("/run") / f"octopack-test-{uuid.uuid4().hex[:12]}.sock")
+    unix_listeners = [unix_listener(path) for path in socket_paths]
+    read_targets = host_secrets(scratch)
+    yield Arena(canary, listener, f"octopack-marker-{uuid.uuid4().hex}", scratch, read_targets, unix_listeners)
     listener.close()
+    for path, server in zip(socket_paths, unix_listeners, strict=True):
+        server.close()
+        path.unlink(missing_ok=True)
+
+
+def host_secrets(scratch: Path) -> list[Path]:
+    """Files a program must not read, each checked readable by the harness (else the case could not fail)."""
+    planted = scratch / PLANTED_RUN / "source.py"
+    planted.parent.mkdir()
+    planted.write_text(SECRET_TEXT)
+    store = ResultStore()  # the default store in use (created if this machine has none yet)
+    store.close()
+    targets = [Path(__file__).resolve().parents[1] / "README.md", store.path, planted]
+    targets += [path for path in (Path("/etc/shadow"),) if path.exists()]
+    for path in targets:
+        assert path.read_bytes(), f"{path} must be readable outside the sandbox"
+    return targets
+
+
+def unix_listener(path: Path) -> socket.socket:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.connect(str(path))  # reachable from the host
+    server.accept()[0].close()
+    probe.close()
+    server.setblocking(False)
+    return server
+
+
+def assert_host_untouched(arena: Arena, verdicts: list) -> None:
+    assert arena.canary.read_text() == CANARY_TEXT
+    assert sorted(p.name for p in arena.canary.parent.iterdir()) == ["canary.txt"]
+    for server in (arena.listener, *arena.unix_listeners):
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nobody got through to the host's loopback or its unix sockets
+    assert [v.detail for v in verdicts if SECRET_TEXT in v.detail] == []
+    assert [p.name for p in arena.scratch.iterdir()] == [PLANTED_RUN]  # every work dir was removed
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +130,8 @@ def load_case(language: str, case: str, arena: Arena) -> str:
         "__CANARY_DIR__": str(arena.canary.parent),
         "__CANARY__": str(arena.canary),
         "__MARKER__": arena.marker,
+        "__READ_TARGETS__": ":".join(map(str, arena.read_targets)),
+        "__SOCKETS__": ":".join(server.getsockname() for server in arena.unix_listeners),
     }
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
@@ -120,12 +179,8 @@ def test_hostile_program_is_contained(language: str, case: str, arena: Arena, ru
     run = run_language(language, arena, runs)
     verdict = run.verdicts[case]
     assert verdict.status in EXPECTED[case], f"{language}/{case}: {verdict}"
-    assert arena.canary.read_text() == CANARY_TEXT
-    assert sorted(p.name for p in arena.canary.parent.iterdir()) == ["canary.txt"]
-    with pytest.raises(BlockingIOError):
-        arena.listener.accept()  # nobody got through to the host's loopback
+    assert_host_untouched(arena, list(run.verdicts.values()))
     assert run.leftovers == []
-    assert list(arena.scratch.iterdir()) == []  # every work dir was removed
 
 
 @pytest.mark.slow
@@ -175,6 +230,58 @@ def test_hostile_programs_cannot_harm_their_batch_mates(language: str, arena: Ar
     hostile, honest = verdicts[0::2], verdicts[1::2]
     assert {case: v.status for case, v in zip(CASES, hostile, strict=True) if v.status not in EXPECTED[case]} == {}
     assert [v.status for v in honest] == ["passed"] * len(CASES), [v.detail for v in honest if not v.passed]
-    assert arena.canary.read_text() == CANARY_TEXT
+    assert_host_untouched(arena, verdicts)
     assert surviving_processes(arena) == []
-    assert list(arena.scratch.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the sandbox's own view (fast, shell probes)
+
+
+@pytest.fixture(scope="module")
+def bwrap():
+    from lm_eval_octopack.executors.sandbox import make_sandbox
+
+    try:
+        return make_sandbox("bwrap")
+    except SandboxUnavailable as e:
+        pytest.skip(f"bubblewrap unavailable: {e}")
+
+
+def shell(sandbox, tmp_path: Path, script: str, **kwargs):
+    return sandbox.run(["/bin/sh", "-c", script], workdir=tmp_path, timeout=10, limits=LIMITS, **kwargs)
+
+
+def test_programs_run_as_a_non_root_user(bwrap, tmp_path: Path) -> None:
+    if not bwrap.user_flags:
+        pytest.skip("this bubblewrap cannot map a non-root uid (no user namespace)")
+    result = shell(bwrap, tmp_path, "id -u; id -g; id -un; cat /proc/self/status | grep CapEff")
+    uid, gid, name, caps = result.stdout.split("\n")[:4]
+    assert (uid, gid, name) == ("1000", "1000", "sandbox")
+    assert caps.split()[-1] == "0000000000000000"
+
+
+def test_only_the_program_own_dirs_are_writable(bwrap, tmp_path: Path) -> None:
+    result = shell(bwrap, tmp_path, "for d in /dev /dev/shm / /etc /tmp .; do touch $d/probe 2>/dev/null && echo $d; done")
+    assert result.stdout.split() == ["/dev/shm", "/tmp", "."]
+
+
+def test_etc_holds_no_host_secrets(bwrap, tmp_path: Path) -> None:
+    result = shell(bwrap, tmp_path, "ls -a /etc /etc/ssl; cat /etc/passwd /etc/group")
+    listing = result.stdout.split()
+    for secret in ("shadow", "gshadow", "ssh", "sudoers", "private", "pip.conf", "npmrc", "gitconfig", "subuid"):
+        assert secret not in listing
+    users = {line.split(":")[0] for line in result.stdout.splitlines() if line.count(":") >= 6}
+    assert users == {"root", "sandbox", "nobody"}
+    assert "ld.so.cache" in listing
+
+
+def test_home_project_and_cache_are_not_visible(bwrap, tmp_path: Path) -> None:
+    checkout = Path(__file__).resolve().parents[1]
+    result = shell(bwrap, tmp_path, f"ls -a {Path.home()} {checkout} {default_cache_dir()} /run /var 2>&1")
+    assert ".git" not in result.stdout and "results.sqlite" not in result.stdout and "README.md" not in result.stdout
+    assert "No such file or directory" in result.stdout  # /run and /var are not there at all
+
+
+def test_as_pid_1_makes_the_command_the_namespace_init(bwrap, tmp_path: Path) -> None:
+    assert shell(bwrap, tmp_path, "echo $$", as_pid_1=True).stdout.strip() == "1"
+    assert shell(bwrap, tmp_path, "echo $$").stdout.strip() != "1"  # bubblewrap's reaper is pid 1

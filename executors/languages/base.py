@@ -30,7 +30,8 @@ class CommandResult:
 class SandboxRunner(Protocol):
     """Runs one command isolated (no network, private size-capped scratch dir, read-only
     rest of the filesystem, rlimits, process-tree kill on timeout). ``on_stdout`` sees every chunk of
-    standard output as it arrives (a batch runner's progress reports)."""
+    standard output as it arrives (a batch runner's progress reports); ``as_pid_1`` makes the command the
+    sandbox's pid 1 (no reaper holding its pipes; ignored unsandboxed)."""
 
     def run(
         self,
@@ -43,6 +44,7 @@ class SandboxRunner(Protocol):
         stdin: str | None = None,
         read_only_paths: Sequence[Path] = (),
         on_stdout: Callable[[bytes], None] | None = None,
+        as_pid_1: bool = False,
     ) -> CommandResult: ...
 
 
