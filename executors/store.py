@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
+from .errors import CacheDirUnusable
 from .types import Verdict
 
 SCHEMA = """
@@ -55,21 +56,48 @@ def default_cache_dir() -> Path:
     """``$OCTOPACK_CACHE_DIR``, else ``$XDG_CACHE_HOME/lm-eval-octopack``, else ``~/.cache/lm-eval-octopack``."""
     explicit = os.environ.get("OCTOPACK_CACHE_DIR")
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser().absolute()  # a relative path would mean another place in every sandbox
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "lm-eval-octopack"
+    return (base / "lm-eval-octopack").absolute()
+
+
+def ensure_writable_dir(path: Path, what: str = "cache directory") -> Path:
+    """Create ``path`` and check that files can be made in it; raises ``CacheDirUnusable`` with what to do."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe-{os.getpid()}-{threading.get_ident()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise CacheDirUnusable(
+            f"the {what} {path} is not writable ({err.strerror or err}); set OCTOPACK_CACHE_DIR to a writable "
+            "directory with free space"
+        ) from None
+    return path
+
+
+def storable_text(text: str) -> str:
+    """``text`` with whatever UTF-8 cannot encode (lone surrogates from a program's output) escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class ResultStore:
     """Verdicts by (digest, toolchain fingerprint). ``path=None`` means ``<cache dir>/results.sqlite``."""
 
     def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else default_cache_dir() / "results.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path).absolute() if path is not None else default_cache_dir() / "results.sqlite"
+        ensure_writable_dir(self.path.parent, "result store's directory")
         self._local = threading.local()
         _open_stores.add(self)
-        self._connection().executescript(SCHEMA)
+        try:
+            self._connection().executescript(SCHEMA)
+        except sqlite3.Error as err:
+            raise CacheDirUnusable(f"cannot open the result store {self.path}: {err}") from None
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -100,11 +128,14 @@ class ResultStore:
         return self.get_many([digest], toolchain).get(digest)
 
     def put(self, digest: str, verdict: Verdict, toolchain: str = "", language: str = "") -> None:
-        """Store one verdict, committed immediately."""
-        self._connection().execute(
-            "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (digest, toolchain, language, verdict.status, verdict.detail, verdict.seconds, time.time()),
-        )
+        """Store one verdict, committed immediately. A detail UTF-8 cannot encode is stored escaped."""
+        row = (digest, toolchain, language, verdict.status, storable_text(verdict.detail), verdict.seconds, time.time())
+        try:
+            self._connection().execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        except sqlite3.OperationalError as err:  # a full disk, a store made read-only: stop, keep what is stored
+            if "locked" in str(err):
+                raise
+            raise CacheDirUnusable(f"cannot write to the result store {self.path}: {err}") from None
 
     def count(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]

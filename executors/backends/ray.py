@@ -74,14 +74,24 @@ class RayBackend:
             shards = [pending[i : i + self.shard_size] for i in range(0, len(pending), self.shard_size)]
             in_flight = {remote.remote(shard, options): shard for shard in shards}
             with _Display(self.progress, unique.values(), verdicts) as display:
-                while in_flight:
-                    done, _ = ray.wait(list(in_flight), num_returns=1)
-                    shard = in_flight.pop(done[0])
-                    for program, verdict in zip(shard, ray.get(done[0]), strict=True):
-                        self._record(program, verdict, fingerprints)
-                        verdicts[program.digest] = verdict
-                        display.advance(program, verdict)
+                try:
+                    self._collect(ray, in_flight, verdicts, fingerprints, display)
+                except BaseException:  # Ctrl-C, a store that cannot write: stop the shards still running
+                    for ref in in_flight:
+                        ray.cancel(ref, force=True)
+                    raise
         return [verdicts[p.digest] for p in programs]
+
+    def _collect(self, ray: Any, in_flight: dict, verdicts: dict[str, Verdict], fingerprints: dict[str, str],
+                 display: _Display) -> None:
+        """Record each shard's verdicts as it completes (shards already re-ran their timeouts, alone)."""
+        while in_flight:
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            shard = in_flight.pop(done[0])
+            for program, verdict in zip(shard, ray.get(done[0]), strict=True):
+                self._record(program, verdict, fingerprints)
+                verdicts[program.digest] = verdict
+                display.advance(program, verdict)
 
     def _connect(self, ray: Any) -> None:
         if not ray.is_initialized():
