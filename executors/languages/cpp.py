@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from . import cpp_merged
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
 from .exec_batch import Command, run_each
+from .prepare_lock import exclusive, private_name
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +78,20 @@ class CppLanguage:
         if gxx is None:
             return
         header = _pch_header(cache_dir, gxx)
-        if not _pch_ready(header):
-            header.parent.mkdir(parents=True, exist_ok=True)
-            header.write_text("".join(f"#include<{name}>\n" for name in HELPER_HEADERS))
-            tmp = header.with_name(header.name + ".gch.tmp")
-            # Trusted input (our own header): built directly, once, with exactly the flags programs use.
-            subprocess.run([gxx, STD_FLAG, "-x", "c++-header", str(header), "-o", str(tmp)], check=True, timeout=300)
-            tmp.replace(header.with_name(header.name + ".gch"))
-        names = header.with_name(HEADER_NAMES_FILE)
-        if not names.is_file():
-            tmp = names.with_name(f"{names.name}.{os.getpid()}.tmp")
-            tmp.write_text(_probe_header_names(gxx).to_json())
-            tmp.replace(names)
+        with exclusive(header.parent.with_name(header.parent.name + ".lock")):  # concurrent setups take turns
+            if not _pch_ready(header):
+                header.parent.mkdir(parents=True, exist_ok=True)
+                header.write_text("".join(f"#include<{name}>\n" for name in HELPER_HEADERS))
+                tmp = private_name(header.with_name(header.name + ".gch"))
+                # Trusted input (our own header): built directly, once, with exactly the flags programs use.
+                subprocess.run([gxx, STD_FLAG, "-x", "c++-header", str(header), "-o", str(tmp)], check=True,
+                               timeout=300)  # fmt: skip
+                tmp.replace(header.with_name(header.name + ".gch"))
+            names = header.with_name(HEADER_NAMES_FILE)
+            if not names.is_file():
+                tmp = private_name(names)
+                tmp.write_text(_probe_header_names(gxx).to_json())
+                tmp.replace(names)
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         gxx = find_tool("g++") or "g++"

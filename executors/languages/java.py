@@ -26,6 +26,7 @@ from ..types import Limits, Program, Verdict, excerpt
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
 from .exec_batch import Command, run_alone, run_each
+from .prepare_lock import exclusive, private_name
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
 RESULT_FILE = ".javac_result"
@@ -64,17 +65,20 @@ class JavaLanguage:
         if javac is None or java is None:
             return
         target = _driver_dir(cache_dir, javac)
-        if (target / DRIVER_JAR).is_file():
-            return
-        # Trusted input (our own driver), built and warmed directly, once.
-        target.mkdir(parents=True, exist_ok=True)
-        classes = target / "classes"
-        subprocess.run([javac, "-d", str(classes), str(SUPPORT_SOURCE)], check=True, capture_output=True, timeout=300)
-        with zipfile.ZipFile(target / (DRIVER_JAR + ".tmp"), "w") as jar:
-            for path in sorted(classes.glob("*.class")):
-                jar.write(path, path.name)
-        (target / (DRIVER_JAR + ".tmp")).replace(target / DRIVER_JAR)
-        _dump_class_archive(java, target)
+        with exclusive(target.with_name(target.name + ".lock")):  # concurrent setups take turns
+            if (target / DRIVER_JAR).is_file():
+                return
+            # Trusted input (our own driver), built and warmed directly, once.
+            target.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="classes-", dir=target) as classes:
+                subprocess.run([javac, "-d", classes, str(SUPPORT_SOURCE)], check=True, capture_output=True,
+                               timeout=300)  # fmt: skip
+                jar_tmp = private_name(target / DRIVER_JAR)
+                with zipfile.ZipFile(jar_tmp, "w") as jar:
+                    for path in sorted(Path(classes).glob("*.class")):
+                        jar.write(path, path.name)
+            jar_tmp.replace(target / DRIVER_JAR)
+            _dump_class_archive(java, target)  # with the jar's final path: the archive records the class path
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         javac, java = find_tool("javac"), find_tool("java")
@@ -181,7 +185,7 @@ def _dump_class_archive(java: str, driver: Path) -> None:
     """Compile one trivial program with ``-XX:ArchiveClassesAtExit`` so later batch JVMs map javac's classes."""
     with tempfile.TemporaryDirectory(prefix="octopack-cds-") as tmp:
         (Path(tmp) / "Main.java").write_text(WARM_UP_PROGRAM, encoding="utf-8")
-        archive = driver / (CDS_ARCHIVE + ".tmp")
+        archive = private_name(driver / CDS_ARCHIVE)
         argv = [java, *FAST_JVM, f"-XX:ArchiveClassesAtExit={archive}", "-cp", str(driver / DRIVER_JAR),
                 "BatchCompile", tmp]  # fmt: skip
         done = subprocess.run(argv, capture_output=True, timeout=300)
