@@ -17,6 +17,10 @@ Anything that is not one of our commands goes to lm-eval unchanged (``run``, ``l
   1 sends vLLM one prompt at a time);
 * explain-synthesize tasks without ``describe_samples`` first run the describe stage with the
   same model, so that HumanEvalExplain runs in one command.
+
+Failures that are not the model's end in one clear line, not a traceback: an unusable cache directory,
+a missing toolchain or sandbox (exit 2), samples the harness could not execute (``error`` verdicts: no
+pass@k, exit 3), Ctrl-C (exit 130; finished executions stay in the result store).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ OUR_COMMANDS = {
     "selfcheck": "lm_eval_octopack.selfcheck:main_selfcheck",
 }
 VLLM_MODELS = {"vllm", "octopack-vllm", "vllm-vlm"}
+NEEDS_CACHE = {"score", "setup", "selfcheck"}
+INTERRUPTED = "interrupted; finished executions are kept in the result store"
 
 
 class UsageError(SystemExit):
@@ -92,10 +98,17 @@ def preflight(argv: list[str]) -> list[str]:
     if languages and "--predict_only" not in argv:
         from lm_eval_octopack.doctor import require_toolchains
 
+        require_writable_cache()
         require_toolchains(sorted(languages))
     if flag_value(argv, "--model") in VLLM_MODELS and flag_value(argv, "--batch_size") is None:
         argv = [*argv, "--batch_size", "auto"]
     return argv
+
+
+def require_writable_cache() -> None:
+    from lm_eval_octopack.executors.store import default_cache_dir, ensure_writable_dir
+
+    ensure_writable_dir(default_cache_dir())
 
 
 def run_lm_eval(argv: list[str]) -> int:
@@ -120,15 +133,34 @@ def run_lm_eval(argv: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def dispatch(argv: list[str]) -> int:
     if argv and argv[0] in OUR_COMMANDS:
+        if argv[0] in NEEDS_CACHE:
+            require_writable_cache()
         return _call(OUR_COMMANDS[argv[0]], argv[1:])
+    return run_lm_eval(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lm_eval_octopack.executors.errors import (
+        CacheDirUnusable,
+        SandboxUnavailable,
+        ToolchainMissing,
+        UnscoredSamples,
+    )
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return run_lm_eval(argv)
+        return dispatch(argv)
     except KeyboardInterrupt:
-        print("interrupted; finished executions are kept in the result store", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
+    except (CacheDirUnusable, SandboxUnavailable, ToolchainMissing) as err:
+        print(f"lm-eval-octopack: error: {err}", file=sys.stderr)
+        return 2
+    except UnscoredSamples as err:
+        print(f"lm-eval-octopack: error: {err}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

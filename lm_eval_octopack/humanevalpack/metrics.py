@@ -1,9 +1,15 @@
-"""pass@k, the unbiased estimator of the Codex paper, as the reference computes it."""
+"""pass@k, the unbiased estimator of the Codex paper, as the reference computes it.
+
+An ``error`` verdict (the harness could not execute the program) is not a failure: pass@k is only computed
+when no sample has one (:func:`refuse_unscored`), since counting them as failures would understate the score.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+
+from lm_eval_octopack.executors.errors import UnscoredSamples
 
 DEFAULT_KS: tuple[int, ...] = (1, 10, 100)
 
@@ -47,3 +53,15 @@ def summarize_verdicts(per_doc: Sequence[Sequence[dict]]) -> str:
     counts = Counter(record["status"] for records in per_doc for record in records)
     order = ("passed", "failed", "compile_error", "timeout", "error")
     return " ".join(f"{status}={counts[status]}" for status in order if counts[status]) or "no samples"
+
+
+def refuse_unscored(statuses: Iterable[str], first_detail: str = "") -> None:
+    """Raise ``UnscoredSamples`` when any status is ``error``: such a run has no pass@k."""
+    counts = Counter(statuses)
+    if counts["error"]:
+        cause = f" First error: {first_detail.strip().splitlines()[0][:300]}" if first_detail.strip() else ""
+        raise UnscoredSamples(
+            f"{counts['error']} of {counts.total()} samples could not be executed (status 'error': the harness or "
+            f"machine failed, not the programs), so no pass@k is reported.{cause}",
+            errors=counts["error"], samples=counts.total(),
+        )

@@ -1,7 +1,7 @@
 """``lm-eval-octopack score``: score saved generations without a model.
 
     lm-eval-octopack score --task humanevalfixtests-python --generations generations.json \\
-        [--data-dir DIR] [--output verdicts.json] [--format auto|final|completion]
+        [--data-dir DIR] [--output verdicts.json] [--format auto|final|completion] [--allow-partial]
 
 Accepted files:
 
@@ -10,6 +10,10 @@ Accepted files:
   continuation``); raw continuations are accepted too (``--format completion``, or detected);
 * our own lm-eval samples files (``samples_<task>_<date>.jsonl``): the raw continuations are
   post-processed again with the template recorded in each doc.
+
+A file must cover every problem of the dataset (``--allow-partial`` scores a subset). Exit status: 0 scored,
+2 the input or the setup is unusable, 3 some samples got an ``error`` verdict (no pass@k; the verdicts are
+still written with ``--output``), 130 interrupted.
 
 This is the parity check with the reference: same generations in, same verdicts out. The
 interface is stable.
@@ -23,8 +27,9 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lm_eval_octopack.executors.errors import CacheDirUnusable, SandboxUnavailable, ToolchainMissing, UnscoredSamples
 from lm_eval_octopack.humanevalpack.data import DataUnavailableError, load_rows
-from lm_eval_octopack.humanevalpack.execution import score_final_codes
+from lm_eval_octopack.humanevalpack.execution import build_programs, execute, refuse_scoring_errors
 from lm_eval_octopack.humanevalpack.metrics import mean_pass_at_ks
 from lm_eval_octopack.humanevalpack.options import RunOptions
 from lm_eval_octopack.humanevalpack.postprocess import final_code
@@ -43,12 +48,14 @@ class ScoreResult:
     format: str
     problems: int
     samples: int
-    pass_at_k: dict[str, float]
+    pass_at_k: dict[str, float] | None  # None: some samples are `error`, see ``unscored``
     verdicts: list[dict] = field(default_factory=list)
+    unscored: str = ""
 
     def to_dict(self) -> dict:
-        return {"task": self.task, "format": self.format, "problems_scored": self.problems, "samples": self.samples,
-                "pass@k": self.pass_at_k, "verdicts": self.verdicts}
+        result = {"task": self.task, "format": self.format, "problems_scored": self.problems, "samples": self.samples,
+                  "pass@k": self.pass_at_k, "verdicts": self.verdicts}
+        return {**result, "unscored": self.unscored} if self.unscored else result
 
 
 def parse_task(task: str) -> tuple[str, str]:
@@ -85,10 +92,19 @@ def detect_format(rows: list[dict], generations: list[list[str]], scenario: str,
     raise GenerationsError("some generations start with the prompt and some do not: pass --format final|completion")
 
 
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise GenerationsError(f"{path} is not valid UTF-8: {err.reason} at byte {err.start}") from None
+    except OSError as err:
+        raise GenerationsError(f"cannot read {path}: {err.strerror or err}") from None
+
+
 def read_generations_json(path: Path) -> list[list[str]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as err:
         raise GenerationsError(f"cannot read {path} as JSON: {err}") from None
     if not isinstance(data, list) or not all(isinstance(item, list) for item in data):
         raise GenerationsError(f"{path}: expected a list (one per problem) of lists of strings")
@@ -99,49 +115,70 @@ def read_generations_json(path: Path) -> list[list[str]]:
 
 def read_samples_jsonl(path: Path, task: str) -> tuple[list[dict], list[list[str]]]:
     rows: dict[int, tuple[dict, list[str]]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise GenerationsError(f"{path}:{number}: not JSON: {err}") from None
-            if record.get("filter", "execution") != "execution":
-                continue
-            rows[int(record["doc_id"])] = (record["doc"], [str(text) for text in record["resps"][0]])
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise GenerationsError(f"{path}:{number}: not JSON: {err}") from None
+        if record.get("filter", "execution") != "execution":
+            continue
+        rows[int(record["doc_id"])] = (record["doc"], [str(text) for text in record["resps"][0]])
     if not rows:
         raise GenerationsError(f"{path}: no samples of {task} found")
     ordered = [rows[i] for i in sorted(rows)]
     return [doc for doc, _ in ordered], [texts for _, texts in ordered]
 
 
-def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "auto") -> ScoreResult:
+def check_coverage(covered: int, expected: int, path: Path, allow_partial: bool) -> None:
+    """A file must hold every problem of the data: fewer only with ``allow_partial``, more never."""
+    if covered > expected:
+        raise GenerationsError(f"{covered} problems in {path}, but the data has {expected}")
+    if covered < expected and not allow_partial:
+        raise GenerationsError(f"{path} has {covered} of the data's {expected} problems; pass --allow-partial to "
+                               "score only those")
+
+
+def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "auto", allow_partial: bool = False
+          ) -> ScoreResult:
     scenario, language = parse_task(task)
     if generations_path.suffix == ".jsonl":
         rows, generations = read_samples_jsonl(generations_path, task)
+        if not allow_partial:
+            expected = {row["task_id"] for row in load_rows(language, options.data_dir)}
+            covered = {row["task_id"] for row in rows}
+            if covered - expected:
+                raise GenerationsError(f"{generations_path} holds problems the data lacks: {sorted(covered - expected)[:5]}")
+            check_coverage(len(covered), len(expected), generations_path, allow_partial)
         template = json.loads(rows[0]["octopack_options"]).get("prompt", "instruct") if rows else "instruct"
         options = replace(options, prompt=template)
         fmt = "completion"
     else:
         generations = read_generations_json(generations_path)
         rows = load_rows(language, options.data_dir)
-        if len(generations) > len(rows):
-            raise GenerationsError(f"{len(generations)} problems in {generations_path}, but the data has {len(rows)}")
+        check_coverage(len(generations), len(rows), generations_path, allow_partial)
         rows = rows[: len(generations)]
         fmt = detect_format(rows, generations, scenario, language) if fmt == "auto" else fmt
     if fmt == "completion":
         template = options.postprocess_template
         generations = [[final_code(row, scenario, language, text, template=template) for text in texts]
                        for row, texts in zip(rows, generations, strict=True)]
-    verdicts = score_final_codes(rows, language, generations, options)
+    verdicts = execute(build_programs(rows, language, generations, options), options)
     records = [
         {"task_id": row["task_id"], "sample": index, **verdict.to_dict()}
         for row, doc_verdicts in zip(rows, verdicts, strict=True) for index, verdict in enumerate(doc_verdicts)
     ]
     counts = [(len(v), sum(x.passed for x in v)) for v in verdicts]
-    return ScoreResult(task=task, format=fmt, problems=sum(1 for n, _ in counts if n), samples=len(records),
-                       pass_at_k=mean_pass_at_ks(counts), verdicts=records)
+    result = ScoreResult(task=task, format=fmt, problems=sum(1 for n, _ in counts if n), samples=len(records),
+                         pass_at_k=None, verdicts=records)
+    try:
+        refuse_scoring_errors(verdicts)
+    except UnscoredSamples as err:
+        result.unscored = str(err)
+        return result
+    result.pass_at_k = mean_pass_at_ks(counts)
+    return result
 
 
 def render(result: ScoreResult) -> str:
@@ -149,7 +186,7 @@ def render(result: ScoreResult) -> str:
 
     statuses = Counter(record["status"] for record in result.verdicts)
     lines = [f"{result.task}: {result.problems} problems scored, {result.samples} samples ({result.format} format)"]
-    lines += [f"  {k:<9} {100 * v:6.2f}" for k, v in result.pass_at_k.items()]
+    lines += [f"  {k:<9} {100 * v:6.2f}" for k, v in (result.pass_at_k or {}).items()]
     lines.append("  status   " + ", ".join(f"{status} {count}" for status, count in statuses.most_common()))
     return "\n".join(lines)
 
@@ -163,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, help="write per-sample verdicts and pass@k as JSON here")
     parser.add_argument("--format", choices=FORMATS, default="auto",
                         help="final: reference-saved final code; completion: raw continuations; auto: detect")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="score a file that holds only some of the data's problems (default: refuse it)")
     parser.add_argument("--prompt", default="instruct", help="template the completions were generated with")
     parser.add_argument("--backend", help="execution backend (default: local)")
     parser.add_argument("--workers", type=int, help="parallel executions (default: cores)")
@@ -175,12 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     options = RunOptions.from_metadata({"data_dir": args.data_dir, "prompt": args.prompt, "backend": args.backend,
                                         "workers": args.workers, "run_timeout": args.run_timeout})
     try:
-        result = score(args.task, args.generations, options, fmt=args.format)
-    except (GenerationsError, DataUnavailableError, OSError) as err:
+        result = score(args.task, args.generations, options, fmt=args.format, allow_partial=args.allow_partial)
+    except (GenerationsError, DataUnavailableError, ToolchainMissing, SandboxUnavailable, CacheDirUnusable,
+            OSError) as err:
         print(f"lm-eval-octopack score: error: {err}", file=sys.stderr)
         return 2
     print(render(result))
     if args.output:
         args.output.write_text(json.dumps(result.to_dict(), indent=2))
         print(f"verdicts written to {args.output}")
+    if result.unscored:
+        print(f"lm-eval-octopack score: error: {result.unscored} Executed verdicts are stored; a rerun executes only "
+              "the missing ones.", file=sys.stderr)
+        return 3
     return 0
