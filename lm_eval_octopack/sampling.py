@@ -2,11 +2,12 @@
 
 lm-eval turns ``repeats: N`` into N references to the same ``Instance`` and its vLLM backend
 sends each one as its own prompt with ``SamplingParams(n=1)``. Here identical requests are
-grouped, each group is sent once with ``n = len(group)`` and a seed derived only from
-(base seed, task, doc_id, context), and the ``n`` texts are spread back to the original
-positions. The seed does not depend on batch composition, ``--limit`` or other tasks in the
-same call, so the same doc gets the same samples wherever it is evaluated (given vLLM's
-per-request-seed semantics). Nothing here imports vLLM.
+grouped, each group is sent once with ``n = len(group)``, and the ``n`` texts are spread back
+to the original positions. With ``seeded=True`` each group also carries a seed derived only from
+(base seed, task, doc_id, context): it does not depend on batch composition, ``--limit`` or other
+tasks in the same call, so the same doc gets the same sampling noise wherever it is evaluated
+(bitwise-equal texts also need batch-invariant kernels, see README). Unseeded groups leave the
+noise to the engine's global generator. Nothing here imports vLLM.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class GroupPlan:
     gen_kwargs: dict[str, Any]
     task_name: str | None
     doc_id: int | None
-    seed: int
+    seed: int | None
     until: list[str]
     max_gen_toks: int
     sampling_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -48,14 +49,11 @@ class GroupPlan:
         return 1 if self.greedy else self.repeats
 
     def sampling_params(self) -> dict[str, Any]:
-        """Keyword arguments for ``vllm.SamplingParams``."""
-        return {
-            **self.sampling_kwargs,
-            "n": self.n,
-            "seed": self.seed,
-            "max_tokens": self.max_gen_toks,
-            "stop": self.until,
-        }
+        """Keyword arguments for ``vllm.SamplingParams`` (no ``seed`` key for an unseeded group)."""
+        params = {**self.sampling_kwargs, "n": self.n, "max_tokens": self.max_gen_toks, "stop": self.until}
+        if self.seed is not None:
+            params["seed"] = self.seed
+        return params
 
     def cache_gen_kwargs(self) -> dict[str, Any]:
         """What lm-eval's vLLM backend passes to ``cache_hook.add_partial`` as gen_kwargs."""
@@ -107,15 +105,20 @@ def group_requests(requests: Sequence[Any]) -> list[list[int]]:
 
 
 def plan_groups(
-    requests: Sequence[Any], *, base_seed: int, eos: str | None, default_max_gen_toks: int
+    requests: Sequence[Any], *, base_seed: int, eos: str | None, default_max_gen_toks: int, seeded: bool = True
 ) -> list[GroupPlan]:
-    """One :class:`GroupPlan` per distinct request. A ``seed`` in gen_kwargs replaces ``base_seed``."""
+    """One :class:`GroupPlan` per distinct request.
+
+    ``seeded`` gives every group a derived seed. A ``seed`` in gen_kwargs replaces ``base_seed`` and
+    seeds that group even when ``seeded`` is off: the task or user asked for it explicitly.
+    """
     plans = []
     for indices in group_requests(requests):
         first = requests[indices[0]]
         context, gen_kwargs = first.args
         sampling_kwargs, until, max_gen_toks = vllm_gen_kwargs(gen_kwargs, eos, default_max_gen_toks)
-        group_base_seed = sampling_kwargs.pop("seed", base_seed)
+        explicit_seed = sampling_kwargs.pop("seed", None)
+        group_base_seed = base_seed if explicit_seed is None else explicit_seed
         task_name, doc_id = getattr(first, "task_name", None), getattr(first, "doc_id", None)
         plans.append(
             GroupPlan(
@@ -124,7 +127,9 @@ def plan_groups(
                 gen_kwargs=gen_kwargs,
                 task_name=task_name,
                 doc_id=doc_id,
-                seed=derive_seed(group_base_seed, task_name, doc_id, context),
+                seed=derive_seed(group_base_seed, task_name, doc_id, context)
+                if seeded or explicit_seed is not None
+                else None,
                 until=until,
                 max_gen_toks=max_gen_toks,
                 sampling_kwargs=sampling_kwargs,
@@ -174,12 +179,15 @@ def generate_grouped(
     default_max_gen_toks: int,
     think_end_token: str | None = None,
     cache_hook: Any = None,
+    seeded: bool = True,
 ) -> list[str]:
     """Plan groups, call ``generate(plans) -> texts per plan``, return one text per request in order.
 
-    ``generate`` may adjust a plan's ``max_gen_toks`` (context truncation) before sampling.
+    ``generate`` may lower a plan's ``max_gen_toks`` (prompt budget) before sampling.
     """
-    plans = plan_groups(requests, base_seed=base_seed, eos=eos, default_max_gen_toks=default_max_gen_toks)
+    plans = plan_groups(
+        requests, base_seed=base_seed, eos=eos, default_max_gen_toks=default_max_gen_toks, seeded=seeded
+    )
     texts = generate(plans) if plans else []
     results = spread_outputs(plans, texts, len(requests), think_end_token)
     if cache_hook is not None:

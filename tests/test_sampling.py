@@ -261,9 +261,19 @@ def test_real_vllm_n_sampling_is_reproducible_and_matches_the_order_contract():
 
 
 def test_total_token_budget_matches_the_reference_cap():
-    from lm_eval_octopack.models.vllm import total_budget
+    from lm_eval_octopack.models.vllm import prompt_budget
 
-    assert total_budget(1024, 300, None) == 1024
-    assert total_budget(2048, 300, 2048) == 1748  # reference: max_length 2048 = prompt + generation
-    assert total_budget(1024, 300, 2048) == 1024
-    assert total_budget(1024, 2100, 2048) == 1
+    assert prompt_budget(300, 1024, 4096, None).max_tokens == 1024
+    assert prompt_budget(300, 2048, 4096, 2048).max_tokens == 1748  # reference: max_length 2048 = prompt + generation
+    assert prompt_budget(300, 1024, 4096, 2048).max_tokens == 1024
+    assert prompt_budget(2100, 1024, 4096, 2048).error  # no room left: reported, never sent
+
+
+def test_unseeded_plans_send_no_seed_and_explicit_seeds_still_apply():
+    requests = make_requests("t", [0, 1], repeats=2)
+    unseeded = plan_groups(requests, base_seed=1, eos=None, default_max_gen_toks=8, seeded=False)
+    assert [plan.seed for plan in unseeded] == [None, None]
+    assert all("seed" not in plan.sampling_params() for plan in unseeded)
+    explicit = make_requests("t", [0], repeats=2, gen_kwargs={**SAMPLING, "seed": 5})
+    [plan] = plan_groups(explicit, base_seed=1, eos=None, default_max_gen_toks=8, seeded=False)
+    assert plan.sampling_params()["seed"] == derive_seed(5, "t", 0, explicit[0].args[0])

@@ -3,8 +3,18 @@
 Everything except ``generate_until`` is inherited from ``lm_eval.models.vllm_causallms.VLLM``:
 construction, tensor parallelism, data parallelism through Ray actors (``_model_generate``
 deals prompts round-robin to replicas; an ``n``-sample prompt stays whole on one replica),
-chat templates and loglikelihood. The model argument ``seed`` (default 1234) is the base seed
-from which every doc's sampling seed is derived (see :mod:`lm_eval_octopack.sampling`).
+chat templates and loglikelihood.
+
+Differences from lm-eval's ``generate_until``:
+
+* every request of a ``generate_until`` call goes to vLLM in **one** ``generate()`` call,
+  whatever ``batch_size`` says (vLLM schedules itself; ``max_num_seqs`` bounds its batch);
+* prompt budget: the cap on prompt + generation (``max_total_tokens``, else ``max_model_len``)
+  is applied first and a prompt that fits is never truncated (see :func:`prompt_budget`);
+  a prompt that cannot fit is not sent: its samples are empty and a warning names the doc;
+* seeds: by default requests carry no seed (vLLM's fast sampler; the engine seed ``seed``
+  fixes the stream of one whole run). ``per_request_seed=True`` gives each doc its own seed
+  derived from (``seed``, task, doc_id, prompt), see :mod:`lm_eval_octopack.sampling`.
 
 lm-eval's module imports vLLM at import time, so this module only subclasses it when vLLM
 can be imported; otherwise ``OctopackVLLM`` raises a clear error when constructed.
@@ -13,6 +23,7 @@ can be imported; otherwise ``OctopackVLLM`` raises a clear error when constructe
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from lm_eval_octopack.sampling import GroupPlan, generate_grouped, texts_from_outputs
@@ -34,33 +45,61 @@ except ImportError as error:  # vllm not installed (CPU-only machines, CI)
             )
 
 
-def total_budget(max_gen_toks: int, prompt_tokens: int, max_total_tokens: int | None) -> int:
-    """New-token budget under a cap on prompt + generation (at least 1 token)."""
-    if max_total_tokens is None:
-        return max_gen_toks
-    return max(1, min(max_gen_toks, max_total_tokens - prompt_tokens))
+@dataclass(frozen=True)
+class PromptBudget:
+    """New tokens one prompt may generate, or why it cannot be sent at all."""
+
+    max_tokens: int
+    error: str | None = None
+
+
+def prompt_budget(
+    prompt_tokens: int, max_gen_toks: int, max_model_len: int, max_total_tokens: int | None = None
+) -> PromptBudget:
+    """Budget of one prompt: the total cap first, the prompt kept whole, generation gets what is left.
+
+    The cap on prompt + generation is ``max_total_tokens`` (the reference's ``max_length_generation``)
+    bounded by ``max_model_len``. A prompt that leaves no room for one new token gets an error instead
+    of being cut: a truncated prompt is not the problem the reference scores.
+    """
+    limit = max_model_len if max_total_tokens is None else min(max_model_len, max_total_tokens)
+    room = limit - prompt_tokens
+    if room < 1:
+        return PromptBudget(0, f"prompt of {prompt_tokens} tokens leaves no room to generate under {limit} tokens")
+    return PromptBudget(min(max_gen_toks, room))
 
 
 class OctopackVLLM(_VLLMBase):
-    """vLLM with one ``SamplingParams(n=k, seed=...)`` per distinct prompt instead of k copies."""
+    """vLLM with one ``SamplingParams(n=k)`` per distinct prompt instead of k copies, all in one call."""
 
-    def __init__(self, *args: Any, seed: int = 1234, max_total_tokens: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        seed: int = 1234,
+        max_total_tokens: int | None = None,
+        per_request_seed: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, seed=seed, **kwargs)
         self.base_seed = int(seed)
         # The bigcode reference caps prompt + generation (``--max_length_generation 2048``);
         # lm-eval's max_gen_toks counts new tokens only. max_total_tokens=2048 gives the reference's cap.
         self.max_total_tokens = int(max_total_tokens) if max_total_tokens else None
+        self.per_request_seed = _as_bool(per_request_seed)
+        if self.batch_size != "auto":
+            log.info("octopack-vllm: batch_size=%s is ignored for generation; vLLM gets every request at once",
+                     self.batch_size)
 
     def generate_until(self, requests: list, disable_tqdm: bool = False) -> list[str]:
-        eos = self._eos_string()
         return generate_grouped(
             requests,
             self._generate_plans,
             base_seed=self.base_seed,
-            eos=eos,
+            eos=self._eos_string(),
             default_max_gen_toks=self.max_gen_toks,
             think_end_token=self.think_end_token,
             cache_hook=self.cache_hook,
+            seeded=self.per_request_seed,
         )
 
     def _eos_string(self) -> str:
@@ -71,27 +110,24 @@ class OctopackVLLM(_VLLMBase):
         return eos
 
     def _generate_plans(self, plans: list[GroupPlan]) -> list[list[str]]:
-        from lm_eval.models.utils import maybe_truncate
         from vllm import SamplingParams
 
-        if self.batch_size == 1 and len(plans) > 1:
-            log.warning("octopack-vllm: batch_size=1 sends one prompt per generate() call; pass --batch_size auto")
-        encodings = self.tok_encode([plan.context for plan in plans])
-        prompts, params = [], []
-        for plan, tokens in zip(plans, encodings, strict=True):
-            tokens, plan.max_gen_toks = maybe_truncate(
-                tokens, max_gen_toks=plan.max_gen_toks, max_model_len=self.max_length, side=self.truncation_side
-            )
-            plan.max_gen_toks = total_budget(plan.max_gen_toks, len(tokens), self.max_total_tokens)
+        texts: list[list[str]] = [[""] * plan.n for plan in plans]
+        sent, prompts, params = [], [], []
+        for index, (plan, tokens) in enumerate(zip(plans, self.tok_encode([p.context for p in plans]), strict=True)):
+            budget = prompt_budget(len(tokens), plan.max_gen_toks, self.max_length, self.max_total_tokens)
+            plan.max_gen_toks = budget.max_tokens
+            if budget.error:
+                log.warning("octopack-vllm: %s doc %s not generated (%d empty samples): %s",
+                            plan.task_name, plan.doc_id, plan.repeats, budget.error)
+                continue
+            sent.append(index)
             prompts.append(tokens)
             params.append(SamplingParams(**self._sampling_kwargs(plan)))
-        chunk = len(plans) if self.batch_size == "auto" else max(1, int(self.batch_size))
-        texts: list[list[str]] = []
-        for start in range(0, len(plans), chunk):
-            outputs = self._model_generate(
-                requests=prompts[start : start + chunk], generate=True, sampling_params=params[start : start + chunk]
-            )
-            texts.extend(texts_from_outputs(outputs, plans[start : start + chunk]))
+        if prompts:
+            outputs = self._model_generate(requests=prompts, generate=True, sampling_params=params)
+            for index, completions in zip(sent, texts_from_outputs(outputs, [plans[i] for i in sent]), strict=True):
+                texts[index] = completions
         return texts
 
     def _sampling_kwargs(self, plan: GroupPlan) -> dict[str, Any]:
@@ -102,3 +138,10 @@ class OctopackVLLM(_VLLMBase):
             eos = self._eos_string()
             kwargs["stop"] = [stop for stop in plan.until if stop == eos]
         return kwargs
+
+
+def _as_bool(value: Any) -> bool:
+    """lm-eval passes ``--model_args`` values as strings ("True", "false") or already parsed."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
