@@ -63,6 +63,34 @@ def flag_value(argv: list[str], flag: str) -> str | None:
     return None
 
 
+def option_value(argv: list[str], long_flag: str, short_flag: str) -> str | None:
+    """The last value given as ``--long V``, ``--long=V``, ``-s V`` or ``-sV`` (argparse's forms), else None."""
+    value = None
+    for index, arg in enumerate(argv):
+        if arg in (long_flag, short_flag) and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith(long_flag + "="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith(short_flag) and not arg.startswith("--") and len(arg) > len(short_flag):
+            value = arg[len(short_flag):]
+    return value
+
+
+def model_of(argv: list[str]) -> str | None:
+    return option_value(argv, "--model", "-M")
+
+
+def batch_size_of(argv: list[str]) -> str | None:
+    return option_value(argv, "--batch_size", "-b")
+
+
+def with_vllm_batch_size(argv: list[str]) -> list[str]:
+    """vLLM models get ``--batch_size auto`` unless the user gave a batch size (lm-eval's default 1 is slow)."""
+    if model_of(argv) in VLLM_MODELS and batch_size_of(argv) is None:
+        return [*argv, "--batch_size", "auto"]
+    return argv
+
+
 def requested_tasks(argv: list[str]) -> list[str]:
     value = flag_value(argv, "--tasks")
     if not value:
@@ -100,9 +128,7 @@ def preflight(argv: list[str]) -> list[str]:
 
         require_writable_cache()
         require_toolchains(sorted(languages))
-    if flag_value(argv, "--model") in VLLM_MODELS and flag_value(argv, "--batch_size") is None:
-        argv = [*argv, "--batch_size", "auto"]
-    return argv
+    return with_vllm_batch_size(argv)
 
 
 def require_writable_cache() -> None:
