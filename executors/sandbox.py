@@ -292,6 +292,7 @@ class BwrapSandbox(ProcessRunner):
     def __init__(self, bwrap: str | None = None, cgroups: CgroupPool | None = None):
         self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
         self.user_flags = _probe_bwrap(self.bwrap)
+        system_view()  # built now (~0.2 s once per process), not during the first, timed, run
         super().__init__(cgroups)
 
     def tmpdir(self, workdir: Path) -> str:
@@ -304,11 +305,11 @@ class BwrapSandbox(ProcessRunner):
         command = [
             self.bwrap, "--unshare-all", *self.user_flags, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             *(["--as-pid-1"] if as_pid_1 else []),
-            *system_view(),
             "--dev", "/dev", "--proc", "/proc",
             "--size", scratch_bytes, "--tmpfs", "/tmp",
             "--size", scratch_bytes, "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
+            *system_view(),  # after /tmp: a toolchain root under /tmp (a virtualenv there) stays visible
         ]  # fmt: skip
         for path in read_only:  # after /tmp: a path under /tmp, which the tmpfs hides, shows again
             command += ["--ro-bind", str(path), str(path)]
@@ -343,6 +344,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # copied once per process into the sandbox's own /etc; never shadow, ssh keys, the host's users, sudoers, apt or
 # pip credentials, nor private keys (ETC_NEVER)
 ETC_NEVER = ("private", "*.key")
+ETC_BOUND = ("ssl/certs",)  # hundreds of links: bound over the copy (copying them costs ~0.5 s per process)
 ETC_ENTRIES = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates", "ca-certificates.conf",
     "java-*", "localtime", "timezone", "python3*", "protocols", "services", "gai.conf", "host.conf",
@@ -406,6 +408,9 @@ def _build_system_view() -> list[str]:
         elif path.is_dir():
             args += ["--ro-bind", name, name]
     args += ["--ro-bind", str(_sandbox_etc()), "/etc"]
+    for name in ETC_BOUND:
+        if (Path("/etc") / name).is_dir():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for root in toolchain_roots():
         if not any(root.is_relative_to(system) for system in SYSTEM_DIRS):
             args += ["--ro-bind", str(root), str(root)]
@@ -421,6 +426,9 @@ def _sandbox_etc() -> Path:
     etc = Path("/etc")
     for entry in sorted({p for pattern in ETC_ENTRIES for p in etc.glob(pattern)}):
         _copy_etc_entry(entry, directory / entry.name)
+    for name in ETC_BOUND:  # the mount point of each, which the read-only /etc cannot create later
+        if (etc / name).is_dir():
+            (directory / name).mkdir(parents=True, exist_ok=True)
     for name, text in GENERATED_ETC.items():
         (directory / name).write_text(text)
     _GENERATED_ETC["dir"] = directory
@@ -432,9 +440,14 @@ def _copy_etc_entry(source: Path, target: Path) -> None:
     if source.is_symlink():  # e.g. localtime -> /usr/share/zoneinfo/...: visible inside as it is
         target.symlink_to(os.readlink(source))
     elif source.is_dir():
-        shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(*ETC_NEVER))
+        shutil.copytree(source, target, symlinks=True, ignore=_not_copied)
     elif source.is_file():
         shutil.copy2(source, target)
+
+
+def _not_copied(parent: str, names: list[str]) -> set[str]:
+    bound = {f"/etc/{name}" for name in ETC_BOUND}
+    return shutil.ignore_patterns(*ETC_NEVER)(parent, names) | {name for name in names if f"{parent}/{name}" in bound}
 
 
 def _remove_generated_etc(directory: Path, creator: int) -> None:

@@ -261,7 +261,9 @@ def test_programs_run_as_a_non_root_user(bwrap, tmp_path: Path) -> None:
 
 
 def test_only_the_program_own_dirs_are_writable(bwrap, tmp_path: Path) -> None:
-    result = shell(bwrap, tmp_path, "for d in /dev /dev/shm / /etc /tmp .; do touch $d/probe 2>/dev/null && echo $d; done")
+    result = shell(
+        bwrap, tmp_path, "for d in /dev /dev/shm / /etc /tmp .; do touch $d/probe 2>/dev/null && echo $d; done"
+    )
     assert result.stdout.split() == ["/dev/shm", "/tmp", "."]
 
 
