@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from itertools import zip_longest
 from pathlib import Path
 
-from ..errors import Interrupted
+from ..errors import ExecutionInfrastructureError, Interrupted
 from ..languages.base import SandboxRunner
 from ..languages.batch_server import BACKEND_CORES, Cores
 from ..registry import get_language
@@ -142,6 +142,7 @@ class LocalBackend:
         jobs = list(self._jobs(programs, alone))
         cores = Cores(self.workers)
         self._stopping.clear()
+        self._failure: BaseException | None = None
 
         def on_a_core(job: Callable[[OnResult], None]) -> None:
             with cores.held():
@@ -158,8 +159,10 @@ class LocalBackend:
                     _raise_failures(done)
             done, running = wait(running)
             _raise_failures(done)
-        except BaseException:
+        except BaseException as stopped_by:
             self._stop(pool, running)
+            if isinstance(stopped_by, Interrupted) and self._failure is not None:
+                raise self._failure from None  # the cause, not a job that saw the run stopping
             raise
         pool.shutdown()
 
@@ -169,7 +172,9 @@ class LocalBackend:
                 raise Interrupted("the run is stopping")
             try:
                 on_result(program, verdict)
-            except BaseException:
+            except BaseException as failure:
+                if not self._stopping.is_set():
+                    self._failure = failure
                 self._stopping.set()  # a store that cannot write stops the run: nothing else may start
                 raise
 
@@ -214,8 +219,11 @@ class LocalBackend:
                 return language.execute(program, workdir, self._running_sandbox, self.cache_dir)
             except Exception as e:  # a harness bug must not abort a 100k-program run
                 if self._stopping.is_set():
-                    raise Interrupted("the run is stopping") from None
-                log.exception("executing a %s program failed inside the harness", program.language)
+                    raise
+                if isinstance(e, (OSError, ExecutionInfrastructureError)):  # the machine: its verdict says why
+                    log.debug("a %s program could not be executed: %s", program.language, e)
+                else:
+                    log.exception("executing a %s program failed inside the harness", program.language)
                 return Verdict("error", excerpt(f"{type(e).__name__}: {e}"))
 
     def _run_batch(self, chunk: list[Program], on_result: OnResult) -> None:
@@ -236,7 +244,7 @@ class LocalBackend:
                 raise RuntimeError(f"execute_batch returned {len(verdicts)} verdicts for {len(chunk)} programs")
         except Exception:
             if self._stopping.is_set():
-                raise Interrupted("the run is stopping") from None
+                raise
             log.warning("batch of %d %s programs failed; running the rest one by one", len(chunk), language.name)
             verdicts = None
         for index, program in enumerate(chunk):
