@@ -26,16 +26,30 @@ def base_parser(description: str, output_name: str) -> argparse.ArgumentParser:
                         help="lm-eval --model_args string")
     parser.add_argument("--data-dir", default=str(MINI_DATA_DIR), help="HumanEvalPack {lang}.jsonl directory")
     parser.add_argument("--limit", type=int, default=None, help="problems per task (default: all)")
-    parser.add_argument("--batch-size", default="1")
+    parser.add_argument("--batch-size", default="auto", help="lm-eval batch size (auto: vLLM gets whole batches)")
     parser.add_argument("--device", default=None, help="e.g. cpu, cuda:0")
     parser.add_argument("--gen-kwargs", default=None, help="lm-eval --gen_kwargs, e.g. max_gen_toks=512")
     parser.add_argument("--output-dir", type=Path, default=Path("octopack_examples") / output_name)
     return parser
 
 
+def load_model(args: argparse.Namespace) -> Any:
+    """The lm-eval model of ``--model``/``--model-args``, built once so that several runs can share it."""
+    from lm_eval.api.registry import get_model
+
+    from lm_eval_octopack import plugin
+
+    plugin.register_models()
+    config = {"batch_size": args.batch_size, "device": args.device}
+    return get_model(args.model).create_from_arg_string(args.model_args, config)
+
+
 def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs: str | None = None,
-             **options: Any) -> dict:
-    """Run ``tasks`` (names or Task objects) with run ``options`` (``prompt=``, ...); save under ``output_dir``."""
+             model: Any = None, **options: Any) -> dict:
+    """Run ``tasks`` (names or Task objects) with run ``options`` (``prompt=``, ...); save under ``output_dir``.
+
+    ``model``: an already loaded lm-eval model (:func:`load_model`) instead of loading ``--model`` again.
+    """
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
@@ -45,11 +59,12 @@ def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs
     tracker = EvaluationTracker(output_path=str(output_dir))
     started = time.time()
     results = simple_evaluate(
-        model=args.model, model_args=args.model_args, tasks=tasks, limit=args.limit, batch_size=args.batch_size,
+        model=args.model if model is None else model, model_args=args.model_args, tasks=tasks, limit=args.limit, batch_size=args.batch_size,
         device=args.device, gen_kwargs=_join(args.gen_kwargs, gen_kwargs), log_samples=True,
         task_manager=plugin.task_manager(metadata=metadata), evaluation_tracker=tracker, confirm_run_unsafe_code=True,
         bootstrap_iters=0,
     )
+    results["config"]["model"] = args.model  # lm-eval records a loaded model by its class name
     save_results(results, tracker)
     write_sidecars_since(output_dir, started)  # toolchains, data hashes, sandbox: what the results file lacks
     return results

@@ -1,7 +1,8 @@
 """Sampling temperature x number of samples per problem (n): pass@1 and its spread.
 
 Temperature goes through lm-eval's ``--gen_kwargs``; n is the task's ``repeats``, changed on the loaded Task
-objects with ``task.set_config`` (the YAML says 20, the paper's n).
+objects with ``task.set_config`` (the YAML says 20, the paper's n). The model is loaded once and shared by every
+(T, n) run, so a vLLM model is not reloaded per pair.
 
     python examples/temperature_n_sweep.py                                   # offline self-check, mini data
     python examples/temperature_n_sweep.py --model vllm --model-args pretrained=bigcode/octocoder \\
@@ -10,7 +11,7 @@ objects with ``task.set_config`` (the YAML says 20, the paper's n).
 
 from __future__ import annotations
 
-from _common import base_parser, evaluate, markdown_table, paired_runs, pass_at_1, percent, write_report
+from _common import base_parser, evaluate, load_model, markdown_table, paired_runs, pass_at_1, percent, write_report
 
 
 def load_with_repeats(task_names: list[str], data_dir: str, n: int) -> list:
@@ -30,11 +31,13 @@ def main(argv: list[str] | None = None) -> list[list]:
     args = parser.parse_args(argv)
 
     rows = []
+    model = load_model(args)
     for temperature in args.temperatures:
         for n in args.n:
             run_dir = args.output_dir / f"t{temperature}_n{n}"
             tasks = load_with_repeats(args.tasks, args.data_dir, n)
-            results = evaluate(args, tasks, run_dir, gen_kwargs=f"temperature={temperature},do_sample=True")
+            results = evaluate(args, tasks, run_dir, gen_kwargs=f"temperature={temperature},do_sample=True",
+                               model=model)
             rows += [[temperature, n, task, percent(pass_at_1(results, task))] for task in args.tasks]
             write_report(run_dir, run_dir / "report.md")
 

@@ -12,6 +12,7 @@ Hugging Face tokenizer built locally. Everything else is lm-eval 0.4.13's real c
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import sys
@@ -271,3 +272,24 @@ def test_preflight_sets_auto_batch_size_for_vllm_only_when_none_is_given(argv, e
     result = with_vllm_batch_size(argv)
     assert batch_size_of(result) == expected
     assert model_of(result) == model_of(argv)
+
+
+def test_temperature_n_sweep_loads_the_model_once_for_all_pairs(monkeypatch, tmp_path):
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.syspath_prepend(str(examples))
+    spec = importlib.util.spec_from_file_location("example_sweep_once", examples / "temperature_n_sweep.py")
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    from lm_eval_octopack.models.reference import ReferenceModel
+
+    built = []
+    original = ReferenceModel.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReferenceModel, "__init__", counting_init)
+    rows = sweep.main(["--limit", "1", "--temperatures", "0.2", "0.8", "--n", "1", "2", "--output-dir", str(tmp_path)])
+    assert len(rows) == 4
+    assert len(built) == 1
