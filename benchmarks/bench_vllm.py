@@ -1,13 +1,20 @@
-"""Throughput of three ways to draw k samples per prompt with vLLM, on one model in one process.
+"""Throughput of four ways to draw k samples per prompt with vLLM, on one engine in one process.
 
-1. ``octopack-vllm``: one ``SamplingParams(n=k, seed=...)`` per distinct prompt (this package);
-2. lm-eval's ``vllm`` backend with ``repeats``: k copies of each request, ``n=1`` each;
-3. raw ``LLM.generate`` with ``n=k`` (the floor: no lm-eval bookkeeping).
+1. ``octopack-vllm``, unseeded (the default): one ``SamplingParams(n=k)`` per distinct prompt;
+2. ``octopack-vllm``, ``per_request_seed=True``: the same with a derived seed per doc. Any seeded
+   request in a step sends vLLM's top-k/top-p sampler down its PyTorch path instead of FlashInfer's
+   (``TopKTopPSampler.forward_cuda`` in ``vllm/v1/sample/ops/topk_topp_sampler.py``);
+3. lm-eval's ``vllm`` backend with ``repeats``: k copies of each request, ``n=1`` each, unseeded;
+4. raw ``LLM.generate`` with ``n=k`` (the floor: no lm-eval bookkeeping).
 
-All three share one engine (the lm-eval backends reuse the ``LLM`` that (3) uses, so the
-model loads once). Prints wall time, generated tokens and tokens/s for each.
+All arms share one engine (the lm-eval backends adopt the ``LLM`` of arm 4, so the model loads once).
+vLLM's prefix cache is warm after the first arm, so the arms run in ``--rounds`` rounds in rotated
+order (each arm first once when rounds >= arms). Every row reports wall time, generated tokens
+(re-tokenised texts: the arms do not stop at the same lengths, so compare tokens/s, not seconds)
+and tokens/s; the summary takes each arm's median over rounds.
 
-    python benchmarks/bench_vllm.py --model /path/to/model --prompts 64 --samples 20 --max-tokens 256
+    python benchmarks/bench_vllm.py --model /path/to/model --prompts 64 --samples 20 --max-tokens 256 \\
+        [--rounds 4] [--output bench_vllm.json]
 
 Exits 0 with a message when vLLM or a GPU is missing.
 """
@@ -16,9 +23,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 GEN_KWARGS = {"until": ["\ndef ", "\nclass "], "do_sample": True, "temperature": 0.2, "top_p": 0.95}
 
@@ -52,21 +62,48 @@ def make_requests(n_prompts: int, samples: int, max_tokens: int) -> list:
     return requests
 
 
-def timed(label: str, run: Callable[[], list[str]], count_tokens: Callable[[list[str]], int]) -> dict:
+def timed(label: str, run: Callable[[], list[str]], count_tokens: Callable[[list[str]], int], round_: int) -> dict:
     start = time.perf_counter()
     texts = run()
     wall = time.perf_counter() - start
     tokens = count_tokens(texts)
-    print(f"{label:<28} wall {wall:8.2f} s   tokens {tokens:9d}   {tokens / wall:10.1f} tok/s   samples {len(texts)}")
-    return {"label": label, "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall, "samples": len(texts)}
+    print(f"round {round_} {label:<30} wall {wall:8.2f} s   tokens {tokens:9d}   {tokens / wall:10.1f} tok/s   "
+          f"samples {len(texts)}")
+    return {"label": label, "round": round_, "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall,
+            "samples": len(texts)}
 
 
-def adopt_engine(lm_cls: type, llm, args: argparse.Namespace):
+def adopt_engine(lm_cls: type, llm, args: argparse.Namespace, **model_args):
     """Build an lm-eval VLLM-family object around an existing engine instead of loading a second one."""
     from unittest import mock
 
     with mock.patch("lm_eval.models.vllm_causallms.LLM", return_value=llm):
-        return lm_cls(pretrained=args.model, max_model_len=args.max_model_len, seed=args.seed, batch_size="auto")
+        return lm_cls(pretrained=args.model, max_model_len=args.max_model_len, seed=args.seed, batch_size="auto",
+                      **model_args)
+
+
+def rotated(items: list, shift: int) -> list:
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
+def summarise(rows: list[dict], baseline_label: str) -> list[dict]:
+    labels = list(dict.fromkeys(row["label"] for row in rows))
+    summary = []
+    for label in labels:
+        mine = [row for row in rows if row["label"] == label]
+        summary.append({
+            "label": label,
+            "median_wall_s": statistics.median(row["wall_s"] for row in mine),
+            "median_tokens": statistics.median(row["tokens"] for row in mine),
+            "median_tokens_per_s": statistics.median(row["tokens_per_s"] for row in mine),
+        })
+    baseline = next(item for item in summary if item["label"] == baseline_label)["median_tokens_per_s"]
+    for item in summary:
+        item["tokens_per_s_vs_lm_eval_repeats"] = item["median_tokens_per_s"] / baseline
+        print(f"{item['label']:<30} median {item['median_tokens_per_s']:10.1f} tok/s   "
+              f"{item['tokens_per_s_vs_lm_eval_repeats']:.2f}x lm-eval repeats")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--max-model-len", type=int, default=2048)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds in rotated arm order")
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.85)
+    parser.add_argument("--output", type=Path, default=None, help="write rows and summary as JSON")
     args = parser.parse_args(argv)
 
     reason = gpu_missing_reason()
@@ -108,20 +147,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     llm.generate(prompts[:2], raw_params, use_tqdm=False)  # warm-up: CUDA graphs, allocator
 
-    ours = adopt_engine(OctopackVLLM, llm, args)
+    unseeded = adopt_engine(OctopackVLLM, llm, args)
+    seeded = adopt_engine(OctopackVLLM, llm, args, per_request_seed=True)
     theirs = adopt_engine(VLLM, llm, args)
-    rows = [
-        timed("octopack-vllm (n=k, seed)", lambda: ours.generate_until(requests, disable_tqdm=True), count_tokens),
-        timed("lm-eval vllm (repeats)", lambda: theirs.generate_until(requests, disable_tqdm=True), count_tokens),
-        timed(
-            "raw LLM.generate (n=k)",
-            lambda: [c.text for out in llm.generate(prompts, raw_params, use_tqdm=False) for c in out.outputs],
-            count_tokens,
-        ),
+    arms = [
+        ("octopack-vllm (n=k, unseeded)", lambda: unseeded.generate_until(requests, disable_tqdm=True)),
+        ("octopack-vllm (n=k, seeded)", lambda: seeded.generate_until(requests, disable_tqdm=True)),
+        ("lm-eval vllm (repeats)", lambda: theirs.generate_until(requests, disable_tqdm=True)),
+        ("raw LLM.generate (n=k)",
+         lambda: [c.text for out in llm.generate(prompts, raw_params, use_tqdm=False) for c in out.outputs]),
     ]
-    baseline = rows[1]["wall_s"]
-    for row in rows:
-        print(f"{row['label']:<28} speed-up vs lm-eval repeats: {baseline / row['wall_s']:.2f}x")
+    rows = [timed(label, run, count_tokens, round_)
+            for round_ in range(args.rounds) for label, run in rotated(arms, round_)]
+    summary = summarise(rows, baseline_label="lm-eval vllm (repeats)")
+    if args.output:
+        args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows,
+                                           "summary": summary}, indent=2))
     return 0
 
 
