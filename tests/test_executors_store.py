@@ -145,3 +145,23 @@ def test_concurrent_writers_in_threads_and_processes(tmp_path):
 def test_default_location_follows_the_cache_dir_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("OCTOPACK_CACHE_DIR", str(tmp_path / "octo"))
     assert ResultStore().path == tmp_path / "octo" / "results.sqlite"
+
+
+def test_a_relative_cache_dir_variable_is_taken_from_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OCTOPACK_CACHE_DIR", "octo")
+    assert ResultStore().path == tmp_path / "octo" / "results.sqlite"
+
+
+def test_a_detail_utf8_cannot_encode_is_stored_escaped(tmp_path):
+    store = ResultStore(tmp_path / "r.sqlite")
+    store.put("d", Verdict("failed", "Exception: \ud800 and \udcff"))
+    assert store.get("d") == Verdict("failed", "Exception: \\ud800 and \\udcff")
+
+
+def test_an_unwritable_store_directory_is_a_clear_error(tmp_path):
+    from lm_eval_octopack.executors.errors import CacheDirUnusable
+
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CacheDirUnusable, match="not writable.*OCTOPACK_CACHE_DIR"):
+        ResultStore(tmp_path / "a-file" / "r.sqlite")
