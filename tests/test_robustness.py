@@ -309,3 +309,14 @@ def test_a_generations_file_missing_problems_is_refused_unless_allowed(tmp_path,
     assert f"has {len(load_rows('python', str(MINI))) - 1} of the data's" in err and "--allow-partial" in err
     assert cli.main(score_args("humanevalsynthesize-python", partial, "--allow-partial")) == 0
     assert "pass@1    100.00" in capsys.readouterr().out
+
+
+def test_a_samples_file_missing_problems_is_refused_unless_allowed(tmp_path, cache, capsys):
+    rows = load_rows("python", str(MINI))
+    options = json.dumps({"prompt": "instruct"})
+    records = [{"doc_id": i, "doc": {**row, "octopack_options": options}, "resps": [["\n" + row["canonical_solution"]]]}
+               for i, row in enumerate(rows[:-1])]  # fmt: skip
+    path = tmp_path / "samples_humanevalsynthesize-python_2026-01-01T00-00-00.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert cli.main(score_args("humanevalsynthesize-python", path)) == 2
+    assert f"has {len(rows) - 1} of the data's {len(rows)} problems" in capsys.readouterr().err

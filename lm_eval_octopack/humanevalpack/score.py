@@ -140,17 +140,21 @@ def check_coverage(covered: int, expected: int, path: Path, allow_partial: bool)
                                "score only those")
 
 
+def check_samples_coverage(docs: list[dict], data_rows: list[dict], path: Path) -> None:
+    """Every problem of the data, by task id (explain-synthesize samples hold several docs per problem)."""
+    expected, covered = {row["task_id"] for row in data_rows}, {doc["task_id"] for doc in docs}
+    if covered - expected:
+        raise GenerationsError(f"{path} holds problems the data lacks: {', '.join(sorted(covered - expected)[:5])}")
+    check_coverage(len(covered), len(expected), path, allow_partial=False)
+
+
 def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "auto", allow_partial: bool = False
           ) -> ScoreResult:
     scenario, language = parse_task(task)
     if generations_path.suffix == ".jsonl":
         rows, generations = read_samples_jsonl(generations_path, task)
         if not allow_partial:
-            expected = {row["task_id"] for row in load_rows(language, options.data_dir)}
-            covered = {row["task_id"] for row in rows}
-            if covered - expected:
-                raise GenerationsError(f"{generations_path} holds problems the data lacks: {sorted(covered - expected)[:5]}")
-            check_coverage(len(covered), len(expected), generations_path, allow_partial)
+            check_samples_coverage(rows, load_rows(language, options.data_dir), generations_path)
         template = json.loads(rows[0]["octopack_options"]).get("prompt", "instruct") if rows else "instruct"
         options = replace(options, prompt=template)
         fmt = "completion"
