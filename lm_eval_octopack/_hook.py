@@ -1,9 +1,9 @@
 """Make a plain ``lm_eval`` see our tasks and models, at no cost to programs that never use it.
 
-lm-eval 0.4.13 scans no plugin entry points. The wheel therefore ships a one-line ``.pth``
-file that calls :func:`install`, which puts a finder at the front of ``sys.meta_path``. The
-finder ignores every import except two lm-eval modules; once each of those has executed, it
-runs our registration for it:
+lm-eval 0.4.13 scans no plugin entry points. The wheel (and an editable install: ``setup.py``
+adds it there too) therefore ships a one-line ``.pth`` file that calls :func:`install`, which
+puts a finder at the front of ``sys.meta_path``. The finder ignores every import except two
+lm-eval modules; once each of those has executed, it runs our registration for it:
 
 * ``lm_eval.models``        -> register our model names (lazy placeholders, nothing imported);
 * ``lm_eval.tasks.manager`` -> make ``TaskManager`` search our task directory.
