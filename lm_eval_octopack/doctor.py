@@ -1,6 +1,6 @@
 """``lm-eval-octopack doctor`` and ``setup``: which toolchains are here, and preparing them.
 
-    lm-eval-octopack doctor [LANG ...]   # report only; exit 1 if something is missing
+    lm-eval-octopack doctor [LANG ...]   # report only; exit 1 (naming the tasks it blocks) if something is missing
     lm-eval-octopack setup  [LANG ...]   # build the cached dependencies (js-md5, testify, crates, PCH, ...)
 """
 
@@ -11,15 +11,17 @@ import sys
 
 from lm_eval_octopack.humanevalpack.languages import LANGUAGES
 
+DESCRIPTIONS = {
+    "doctor": "Report toolchains and dependencies per language.",
+    "setup": "Prepare cached execution dependencies.",
+}
 
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+
+def parse_languages(command: str, argv: list[str]) -> list[str]:
+    """The languages ``lm-eval-octopack {doctor,setup} [LANG ...]`` asks for; argparse exits on bad input."""
+    parser = argparse.ArgumentParser(prog=f"lm-eval-octopack {command}", description=DESCRIPTIONS[command])
     parser.add_argument("languages", nargs="*", metavar="LANG",
                         help=f"languages to check (default: all of {', '.join(LANGUAGES)})")
-    return parser
-
-
-def _languages(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     chosen = parser.parse_args(argv).languages
     unknown = sorted(set(chosen) - set(LANGUAGES))
     if unknown:
@@ -30,17 +32,40 @@ def _languages(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
 def main_doctor(argv: list[str]) -> int:
     from lm_eval_octopack.executors import doctor, render_doctor
 
-    languages = _languages(_parser("lm-eval-octopack doctor", "Report toolchains and dependencies per language."), argv)
+    languages = parse_languages("doctor", argv)
     reports = doctor(languages)
     print(render_doctor(reports))
-    return 0 if all(report.ok for report in reports) else 1
+    blocked = blocked_tasks(reports)
+    if blocked:
+        print("\nThese tasks cannot run until the missing parts are installed:\n" + "\n".join(blocked))
+    return 1 if blocked else 0
+
+
+def blocked_tasks(reports: list) -> list[str]:
+    """Per language (or the sandbox) that is not OK: what it lacks, and which of our tasks need it."""
+    from lm_eval_octopack.taskgen import task_languages
+
+    needs = task_languages()
+    lines = []
+    for report in reports:
+        if report.ok:
+            continue
+        if report.language == "sandbox":
+            tasks = "every task that executes code (all HumanEvalPack tasks but humanevalexplaindescribe-*)"
+        else:
+            own = sorted(name for name, langs in needs.items() if langs == {report.language})
+            groups = sorted(name for name, langs in needs.items() if report.language in langs and len(langs) > 1)
+            tasks = ", ".join(own) + (f"; groups {', '.join(groups)}" if groups else "")
+        lacks = "; ".join(report.missing) or "see above"
+        lines.append(f"  {report.language:<8} lacks {lacks}\n           needed by {tasks}")
+    return lines
 
 
 def main_setup(argv: list[str]) -> int:
     from lm_eval_octopack.executors import prepare
     from lm_eval_octopack.executors.errors import ToolchainMissing
 
-    languages = _languages(_parser("lm-eval-octopack setup", "Prepare cached execution dependencies."), argv)
+    languages = parse_languages("setup", argv)
     try:
         prepare(languages)
     except ToolchainMissing as err:
