@@ -99,6 +99,7 @@ def main_selfcheck(argv: list[str]) -> int:
     parser.add_argument("--output-dir", type=Path, help="write lm-eval results per configuration here")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or os.environ.get("OCTOPACK_DATA_DIR") or _mini_data_dir()
+    _quiet_lm_eval()
 
     console = Console()
     table = Table(title=f"Self-check on {data_dir}")
@@ -121,3 +122,30 @@ def _mini_data_dir() -> str:
     from lm_eval_octopack.data import MINI_DATA_DIR
 
     return str(MINI_DATA_DIR)
+
+
+def _quiet_lm_eval() -> None:
+    """The user should see our table: lm-eval's warnings (one per task) and progress bars (one per
+    task) go, its errors stay. tqdm reads ``TQDM_DISABLE`` when it is first imported, which is later."""
+    import logging
+
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    from lm_eval import evaluator
+
+    evaluator.get_git_commit_hash = _git_commit_hash_without_noise(evaluator.get_git_commit_hash)
+
+
+def _git_commit_hash_without_noise(lm_eval_git_hash):  # noqa: ANN001, ANN202
+    """lm-eval runs ``git describe`` with stderr on the terminal: outside a repository (an installed
+    package) that prints "fatal: not a git repository". Same value, asked only inside a repository."""
+    import subprocess
+
+    def git_hash():  # noqa: ANN202
+        try:
+            inside = subprocess.run(["git", "rev-parse", "--git-dir"], capture_output=True).returncode == 0
+        except OSError:
+            inside = True  # no git: lm-eval's own fallback reads .git itself
+        return lm_eval_git_hash() if inside else None
+
+    return git_hash
