@@ -24,7 +24,7 @@ JS_MD5_VERSION = "0.7.3"
 MIN_NODE_MAJOR = 16  # the tests use Array.prototype.at and friends
 INSTALL_HINT = (
     "Install Node.js >= 16 and npm (`apt-get install nodejs npm`, or executors/install_toolchains.sh), then run "
-    "`lm-eval-octopack setup --languages js` to install js-md5@0.7.3 into the cache."
+    "`lm-eval-octopack setup js` to install js-md5@0.7.3 into the cache."
 )
 
 
