@@ -6,7 +6,9 @@ script, and ``import lm_eval_octopack.plugin`` from Python followed by :func:`en
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from lm_eval_octopack import tasks_dir
 
@@ -80,10 +82,25 @@ def ensure_registered() -> None:
     patch_task_manager()
 
 
-def task_manager(include_defaults: bool = False, **kwargs):  # noqa: ANN201
+def task_manager(include_defaults: bool = False, model_args: str | Mapping[str, Any] | None = None, **kwargs):  # noqa: ANN201
     """A TaskManager that sees our tasks. ``include_defaults=False`` skips indexing the
-    ~14,700 built-in lm-eval tasks (about 9 s)."""
+    ~14,700 built-in lm-eval tasks (about 9 s).
+
+    ``model_args`` (the string or dict given to ``simple_evaluate``) goes into task metadata under
+    ``metadata``, as the lm-eval CLI does and ``simple_evaluate(task_manager=...)`` does not: held-out
+    shot dropping then counts tokens with the model's tokenizer (``pretrained``, ``tokenizer``, ``gguf_file``).
+    """
     ensure_registered()
     from lm_eval.tasks import TaskManager
 
+    if model_args:
+        kwargs["metadata"] = _parsed_model_args(model_args) | dict(kwargs.get("metadata") or {})
     return TaskManager(include_defaults=include_defaults, **kwargs)
+
+
+def _parsed_model_args(model_args: str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(model_args, str):
+        from lm_eval.utils import simple_parse_args_string
+
+        return simple_parse_args_string(model_args)
+    return dict(model_args)

@@ -85,6 +85,7 @@ def require_shared(name: str) -> None:
 
 
 def evaluate(tasks: list[str], samples: dict[str, list[int]], **metadata: str) -> dict:
+    metadata = {"instructeval_truncate": "false", **metadata}  # the scripted model has no tokenizer to count with
     manager = TaskManager(include_path=str(REPO / "task_yaml"), include_defaults=False, metadata=metadata)
     return simple_evaluate(model=MODEL_NAME, tasks=tasks, samples=samples, task_manager=manager, bootstrap_iters=0)
 

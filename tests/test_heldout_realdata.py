@@ -13,6 +13,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from lm_eval_octopack.heldout import bbh, hhh, mmlu  # noqa: E402
 
 SHARED = Path(os.environ.get("OCTOPACK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+ALL_SHOTS = {"instructeval_truncate": "false"}  # prompt checks without a tokenizer: keep every shot, explicitly
 
 
 def suite_dir(name: str) -> Path:
@@ -41,7 +42,7 @@ def test_mmlu_golden_prompts() -> None:
         "A. a currency.\nB. a well-connected transportation infrastructure.\nC. government activity.\n"
         "D. a banking service.\nAnswer:"
     )
-    five = mmlu.load(mmlu_dir=root, instructeval_subject="high_school_geography", instructeval_shots=5)["test"]
+    five = mmlu.load(mmlu_dir=root, instructeval_subject="high_school_geography", instructeval_shots=5, **ALL_SHOTS)["test"]
     assert five[0]["prompt"].count("\nAnswer: ") == 5 and five[0]["prompt"].endswith(
         zero[0]["prompt"][len(mmlu.mmlu_header("high_school_geography")) :]
     )
@@ -58,13 +59,13 @@ def test_mmlu_keeps_unstripped_questions() -> None:
 
 def test_bbh_counts_at_3_and_0_shots() -> None:
     root = str(suite_dir("bbh"))
-    three = sum(len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=3)["test"]) for t in bbh.BBH_TASKS)
+    three = sum(len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=3, **ALL_SHOTS)["test"]) for t in bbh.BBH_TASKS)
     zero = sum(len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=0)["test"]) for t in bbh.BBH_TASKS)
     assert (len(bbh.BBH_TASKS), three, zero) == (27, 6430, 6511)
 
 
 def test_bbh_golden_prompt() -> None:
-    docs = bbh.load(bbh_dir=str(suite_dir("bbh")), instructeval_task="boolean_expressions", instructeval_shots=3)
+    docs = bbh.load(bbh_dir=str(suite_dir("bbh")), instructeval_task="boolean_expressions", instructeval_shots=3, **ALL_SHOTS)
     assert docs["test"][0]["prompt"] == (
         "not ( True ) and ( True ) is\nAnswer: False\n\nTrue and not not ( not False ) is\nAnswer: True\n\n"
         "not True or False or ( False ) is\nAnswer: False\n\nFalse or not ( True ) and False is\nAnswer:"

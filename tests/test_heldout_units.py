@@ -14,7 +14,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from lm_eval_octopack.heldout import bbh, crass, drop, hhh, mmlu, taskgen  # noqa: E402
 from lm_eval_octopack.heldout.prompts import crass_shot_blocks, hhh_prompt, mmlu_block, mmlu_header  # noqa: E402
 from lm_eval_octopack.heldout.scoring import hhh_metrics, hhh_pick, prefix_match, process_prefix_match  # noqa: E402
-from lm_eval_octopack.heldout.shots import fit_shots  # noqa: E402
+from lm_eval_octopack.heldout.shots import MissingTokenizerError, fit_shots  # noqa: E402
 from lm_eval_octopack.heldout.sources import InstructEvalDataError  # noqa: E402
 from lm_eval_octopack.heldout.tables import render_tables  # noqa: E402
 
@@ -148,7 +148,7 @@ def test_crass_split_strip_and_seed0_shuffle() -> None:
 
 
 def test_crass_prompts_3shot_and_0shot() -> None:
-    three = crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=3)["test"]
+    three = crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=3, instructeval_truncate="false")["test"]
     zero = crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=0)["test"]
     assert zero[1]["prompt"] == (
         "A man eats a banana. What would have happened if the man had eaten a cloud?\n"
@@ -220,6 +220,58 @@ def test_shot_dropping_with_a_real_tokenizer(tmp_path: Path) -> None:
         assert len(prompt.split()) + 1 <= 60 or n == 0
         assert prompt.startswith("".join(crass_shot_blocks()[:n]))
 
+
+def test_shots_without_a_tokenizer_are_an_error_not_silently_kept() -> None:
+    with pytest.raises(MissingTokenizerError, match=r'metadata=\{"tokenizer"'):
+        crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=3)
+    assert len(crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=0)["test"]) == 5  # no shots: no need
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("transformers")
+    from lm_eval_octopack.testing.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+def test_python_api_without_the_tokenizer_stops_with_a_clear_error(tiny_model_dir: Path) -> None:
+    from lm_eval import simple_evaluate
+
+    from lm_eval_octopack import plugin
+
+    # the README's route: simple_evaluate does not pass model_args to a task_manager's metadata
+    manager = plugin.task_manager(metadata={"crass_dir": str(FIXTURES / "crass")})
+    with pytest.raises(MissingTokenizerError, match="instructeval_truncate=false"):
+        simple_evaluate(model="hf", model_args=f"pretrained={tiny_model_dir}", device="cpu", limit=1,
+                        tasks=["instructeval_crass_3shot"], task_manager=manager, bootstrap_iters=0)
+
+
+def crass_3shot_docs(manager) -> list[dict]:  # noqa: ANN001
+    [task] = manager.load(["instructeval_crass_3shot"])["tasks"].values()
+    return list(task.test_docs())
+
+
+def test_task_manager_model_args_give_shot_dropping_the_models_tokenizer(tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from lm_eval_octopack import plugin
+
+    def n_tokens(text: str) -> int:
+        return len(tokenizer(text).input_ids)
+
+    tokenizer, shots = AutoTokenizer.from_pretrained(tiny_model_dir), crass_shot_blocks()
+    full = crass.load(crass_dir=str(FIXTURES / "crass"), instructeval_shots=3, instructeval_truncate="false")["test"]
+    limit = min(n_tokens(prompt) for prompt in full["prompt"]) - 1  # every doc must lose at least one shot
+    metadata = {"crass_dir": str(FIXTURES / "crass"), "max_prompt_tokens": limit}
+    docs = crass_3shot_docs(plugin.task_manager(metadata=metadata, model_args=f"pretrained={tiny_model_dir}"))
+    assert len(docs) == 5 and all(doc["n_shots"] < 3 for doc in docs)
+    for doc in docs:
+        kept = "".join(shots[: doc["n_shots"]])
+        assert doc["prompt"].startswith(kept)
+        assert n_tokens(doc["prompt"]) <= limit or doc["n_shots"] == 0
+        one_more = "".join(shots[: doc["n_shots"] + 1]) + doc["prompt"][len(kept) :]
+        assert n_tokens(one_more) > limit  # the last shot is dropped only while the prompt does not fit
 
 # ---------------------------------------------------------------- generated YAML and tables
 
