@@ -116,12 +116,12 @@ def test_published_rows_follow_our_rows_and_cite_a_source():
 def test_markdown_and_html_contain_the_numbers():
     report = build_report([RESULTS_FILE])
     markdown = render_markdown(report, compare=["OctoCoder"])
-    assert "| HumanEvalSynthesize | 40.0 | 30.0 | 20.0 | 10.0 | 50.0 | 60.0 | 35.0 |" in markdown
+    assert "| HumanEvalSynthesize | 40.0‡ | 30.0‡ | 20.0‡ | 10.0‡ | 50.0‡ | 60.0‡ | 35.0‡ |" in markdown  # --limit 4
     assert "| Python | JavaScript | Java | Go | C++ | Rust | Avg. |" in markdown
     assert "OctoCoder (published) | 46.2" in markdown and "Sources of published rows" in markdown
     assert "| HumanEvalFix | python | 4 | 2 | 1 | 1 | 0 | 8 |" in markdown.replace("Python", "python")
     page = render_html(report)
-    assert page.startswith("<!DOCTYPE html>") and "<td>35.0</td>" in page and "<td>12.3†</td>" in page
+    assert page.startswith("<!DOCTYPE html>") and "<td>35.0‡</td>" in page and "<td>12.3†‡</td>" in page
 
 
 def test_console_table_renders_numbers():
@@ -163,3 +163,59 @@ def test_explicit_samples_file_is_read(tmp_path: Path):
     assert build_report([results]).samples == []
     report = build_report([results], samples=[SAMPLES_FILE])
     assert len(report.samples) == 4
+
+
+def full_run_copy(tmp_path: Path) -> Path:
+    """The fixture run as if made without --limit: every task scored on all its docs."""
+    results = json.loads(RESULTS_FILE.read_text())
+    results["config"]["limit"] = None
+    results["n-samples"] = {task: {"original": 164, "effective": 164} for task in results["results"]}
+    path = tmp_path / RESULTS_FILE.name
+    path.write_text(json.dumps(results))
+    return path
+
+
+def test_a_run_with_limit_is_labelled_wherever_it_is_shown(tmp_path: Path):
+    report = build_report([RESULTS_FILE])  # config.limit = 4; n-samples: humanevalfixtests-python 4 of 164
+    assert report.limited_tasks["humanevalfixtests-python"] == (4, 164)
+    assert report.limited_tasks["humanevalsynthesize-js"] == (None, None)  # limit set, no n-samples: sizes unknown
+    assert all(score.limited for score in report.scores.values())
+    markdown = render_markdown(report, compare=["OctoCoder"])
+    assert "**PARTIAL RUN (--limit).**" in markdown and "humanevalfixtests-python (4 of 164 docs)" in markdown
+    assert "| HumanEvalFix | 50.0‡ | 25.0‡ | – |" in markdown
+    assert "| OctoCoder (published) | 30.4 | 28.4 |" in markdown  # published rows are never marked
+    assert "not comparable with published numbers" in render_html(report)
+    console = Console(record=True, width=200)
+    render_console(report, compare=["OctoCoder"], console=console)
+    text = console.export_text()
+    assert "PARTIAL RUN (--limit)" in text and "Partial run (lm-eval --limit)" in text and "50.0‡" in text
+
+
+def test_a_full_run_is_not_labelled(tmp_path: Path):
+    report = build_report([full_run_copy(tmp_path)])
+    assert report.limited_tasks == {} and not any(score.limited for score in report.scores.values())
+    markdown = render_markdown(report)
+    assert "PARTIAL RUN" not in markdown and "‡" not in markdown
+    assert "| HumanEvalSynthesize | 40.0 | 30.0 | 20.0 | 10.0 | 50.0 | 60.0 | 35.0 |" in markdown
+
+
+def test_only_the_limited_tasks_are_marked(tmp_path: Path):
+    results = json.loads(full_run_copy(tmp_path).read_text())
+    results["n-samples"]["humanevalsynthesize-go"] = {"original": 164, "effective": 20}
+    report = build_report([results])
+    assert report.limited_tasks == {"humanevalsynthesize-go": (20, 164)}
+    markdown = render_markdown(report)
+    assert "| HumanEvalSynthesize | 40.0 | 30.0 | 20.0 | 10.0‡ | 50.0 | 60.0 | 35.0‡ |" in markdown
+    assert "| HumanEvalFix | 50.0 | 25.0 |" in markdown and "humanevalsynthesize-go (20 of 164 docs)" in markdown
+
+
+def test_limited_held_out_tasks_are_named_too(tmp_path: Path):
+    results = json.loads(full_run_copy(tmp_path).read_text())
+    results["results"]["instructeval_crass_3shot"] = {"acc,none": 0.5}
+    results["n-samples"]["instructeval_crass_3shot"] = {"original": 274, "effective": 2}
+    assert "instructeval_crass_3shot (2 of 274 docs)" in render_markdown(build_report([results]))
+
+
+def test_main_report_says_partial_run_on_the_console(capsys):
+    assert main_report([str(RESULTS_FILE), "--compare", "OctoCoder"]) == 0
+    assert "PARTIAL RUN (--limit)" in capsys.readouterr().out

@@ -106,10 +106,16 @@ def _add_results(report: Report, results: Mapping[str, Any], origin: str) -> Non
     report.sources.append(origin)
     report.model_name = report.model_name or model_name_of(results)
     n_samples = results.get("n-samples") or {}
+    run_limit = (results.get("config") or {}).get("limit")
     for group, group_results in (results.get("groups") or {}).items():
         if parse_task(group) is None:  # our HumanEvalPack averages are recomputed from the tasks
             report.other_results[group] = dict(group_results)
     for task, task_results in (results.get("results") or {}).items():
+        docs = doc_counts(n_samples.get(task), run_limit)
+        if docs is not None:
+            report.limited_tasks[task] = docs
+        else:
+            report.limited_tasks.pop(task, None)  # a later full run of the task replaces a limited one
         parsed = parse_task(task)
         if parsed is None:
             report.other_results[task] = dict(task_results)
@@ -121,7 +127,21 @@ def _add_results(report: Report, results: Mapping[str, Any], origin: str) -> Non
         metrics = pass_metrics(task_results)
         if metrics:
             n_docs = (n_samples.get(task) or {}).get("effective")
-            report.scores[task] = TaskScore(task, scenario, language, metrics, n_docs)
+            report.scores[task] = TaskScore(task, scenario, language, metrics, n_docs, limited=docs is not None)
+
+
+def doc_counts(task_counts: Mapping[str, Any] | None, run_limit: Any) -> tuple[int | None, int | None] | None:
+    """``(scored, total)`` docs when a task was scored on a subset, else None.
+
+    lm-eval records ``n-samples`` ``{"original", "effective"}`` per task; without them, a run with
+    ``config.limit`` set counts as limited (its sizes unknown)."""
+    counts = task_counts or {}
+    effective, original = counts.get("effective"), counts.get("original")
+    if isinstance(effective, int) and isinstance(original, int):
+        return (effective, original) if effective < original else None
+    if run_limit is not None:
+        return (effective if isinstance(effective, int) else None, None)
+    return None
 
 
 def _add_samples(report: Report, task: str, lines: Iterable[Mapping[str, Any]]) -> None:

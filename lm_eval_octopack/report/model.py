@@ -43,6 +43,7 @@ class TaskScore:
     language: str
     metrics: dict[str, float]  # "pass@1" -> fraction in [0, 1]
     n_docs: int | None = None
+    limited: bool = False  # scored on a subset of the docs (lm-eval --limit / --samples)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class SampleRecord:
 class Cell:
     value: float | None  # percent, one decimal when rendered
     partial: bool = False  # Avg. over fewer than six languages
+    limited: bool = False  # from a run on a subset of the docs (--limit)
 
 
 @dataclass
@@ -82,12 +84,18 @@ class Report:
     generation_only: list[str] = field(default_factory=list)
     other_results: dict[str, dict[str, Any]] = field(default_factory=dict)  # tasks we do not tabulate
     sources: list[str] = field(default_factory=list)
+    #: task -> (docs scored, docs in the task; None where unknown) for tasks run on a subset (--limit)
+    limited_tasks: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
-    def scenario_score(self, scenario: str, language: str, metric: str) -> float | None:
+    def task_score(self, scenario: str, language: str, metric: str) -> TaskScore | None:
         for score in self.scores.values():
             if score.scenario == scenario and score.language == language and metric in score.metrics:
-                return score.metrics[metric]
+                return score
         return None
+
+    def scenario_score(self, scenario: str, language: str, metric: str) -> float | None:
+        score = self.task_score(scenario, language, metric)
+        return None if score is None else score.metrics[metric]
 
     def scenarios(self) -> list[str]:
         present = {score.scenario for score in self.scores.values()}
@@ -98,9 +106,11 @@ class Report:
         return sorted(found, key=lambda name: int(name.split("@")[1]))
 
     def row(self, scenario: str, metric: str) -> TableRow:
-        values = [self.scenario_score(scenario, language, metric) for language in LANGUAGES]
-        percents = [None if value is None else 100.0 * value for value in values]
-        return TableRow(scenario, [Cell(value) for value in percents] + [average_cell(percents)])
+        scores = [self.task_score(scenario, language, metric) for language in LANGUAGES]
+        cells = [Cell(None) if s is None else Cell(100.0 * s.metrics[metric], limited=s.limited) for s in scores]
+        average = average_cell([cell.value for cell in cells])
+        average.limited = any(cell.limited for cell in cells)
+        return TableRow(scenario, cells + [average])
 
     def heldout_results(self) -> dict[str, dict[str, Any]]:
         return {task: value for task, value in self.other_results.items() if task.startswith("instructeval_")}

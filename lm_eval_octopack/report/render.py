@@ -18,12 +18,35 @@ from lm_eval_octopack.report.published import published_row
 
 HEADER = ["", *(LANGUAGE_LABELS[language] for language in LANGUAGES), "Avg."]
 PARTIAL_NOTE = "† Avg. over the languages present (fewer than six)."
+LIMITED_TITLE = "PARTIAL RUN (--limit)"
 
 
 def format_cell(cell: Cell) -> str:
     if cell.value is None:
         return "–"
-    return f"{cell.value:.1f}{'†' if cell.partial else ''}"
+    return f"{cell.value:.1f}{'†' if cell.partial else ''}{'‡' if cell.limited else ''}"
+
+
+def limited_note(report: Report) -> str | None:
+    """Which tasks were scored on a subset of their docs: such numbers are not comparable with published ones."""
+    if not report.limited_tasks:
+        return None
+    counts = [f"{task} ({_docs_text(*docs)})" for task, docs in sorted(report.limited_tasks.items())]
+    return (
+        "‡ Partial run (lm-eval --limit): scored on a subset of the docs, not comparable with published "
+        "numbers: " + ", ".join(counts) + "."
+    )
+
+
+def _docs_text(scored: int | None, total: int | None) -> str:
+    if scored is None:
+        return "subset"
+    return f"{scored} of {total} docs" if total is not None else f"{scored} docs"
+
+
+def _title(report: Report, metric: str) -> str:
+    suffix = f" – {LIMITED_TITLE}" if report.limited_tasks else ""
+    return f"{report.model_name}: HumanEvalPack {metric} (%){suffix}"
 
 
 def table_rows(report: Report, metric: str, compare: list[str] = ()) -> list[TableRow]:
@@ -98,7 +121,7 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
     console = console or Console()
     for metric in report.metrics() or ["pass@1"]:
         rows = table_rows(report, metric, compare)
-        table = Table(title=f"{report.model_name}: HumanEvalPack {metric} (%)")
+        table = Table(title=_title(report, metric))
         for index, name in enumerate(HEADER):
             table.add_column(name, justify="left" if index == 0 else "right")
         for row in rows:
@@ -107,6 +130,8 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
         console.print(table)
         if _has_partial(rows):
             console.print(PARTIAL_NOTE)
+    if limited_note(report):
+        console.print(limited_note(report), style="bold yellow", markup=False)
     for title, header, body in _breakdown_sections(report):
         table = Table(title=title)
         for name in header:
@@ -133,6 +158,8 @@ def _md_table(header: list[str], body: list[list[str]]) -> str:
 
 def render_markdown(report: Report, compare: list[str] = ()) -> str:
     parts = [f"# HumanEvalPack results: {report.model_name}"]
+    if limited_note(report):
+        parts.append(f"**{LIMITED_TITLE}.** {limited_note(report)}")
     sources = []
     for metric in report.metrics() or ["pass@1"]:
         rows = table_rows(report, metric, compare)
@@ -158,7 +185,7 @@ def render_markdown(report: Report, compare: list[str] = ()) -> str:
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
     "th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}"
-    "tr.published td{color:#666;font-style:italic}caption{font-weight:bold;text-align:left;padding:4px 0}"
+    "tr.published td{color:#666;font-style:italic}p.limited{color:#a40}caption{font-weight:bold;text-align:left;padding:4px 0}"
 )
 
 
@@ -174,6 +201,8 @@ def _html_table(caption: str, header: list[str], body: list[list[str]], classes:
 def render_html(report: Report, compare: list[str] = ()) -> str:
     title = f"HumanEvalPack results: {report.model_name}"
     parts = [f"<h1>{html.escape(title)}</h1>"]
+    if limited_note(report):
+        parts.append(f"<p class='limited'><strong>{LIMITED_TITLE}.</strong> {html.escape(limited_note(report))}</p>")
     for metric in report.metrics() or ["pass@1"]:
         rows = table_rows(report, metric, compare)
         body = [[row.label, *(format_cell(cell) for cell in row.cells)] for row in rows]
@@ -215,7 +244,7 @@ def render_png(report: Report, path: str | Path, metric: str = "pass@1", compare
         text = "–" if np.isnan(value) else format_cell(rows[y].cells[x])
         color = "black" if not np.isnan(value) and value > 60 else "white"
         axes.text(x, y, text, ha="center", va="center", color=color if not np.isnan(value) else "black", fontsize=9)
-    axes.set_title(f"{report.model_name}: HumanEvalPack {metric} (%)")
+    axes.set_title(_title(report, metric))
     figure.colorbar(image, ax=axes, fraction=0.03)
     figure.tight_layout()
     path = Path(path)
