@@ -1,9 +1,11 @@
 """Go batches linked into one test binary (``go_merged``) must decide every program as ``go test`` alone would.
 
-The unit tests pin which programs may join a merged batch and how the driver's reports are read; the
+The unit tests pin which programs may join a merged batch and how their imports and initialisation are read; the
 integration test runs programs that stress the merge (panics, a crash of the whole binary, os.Exit, vet-only
 findings, malformed test names, skips, parallel tests) in ONE batch and compares each verdict with the
-reference-shaped single run.
+reference-shaped single run. The adversarial test has programs forge their batch-mates' verdicts (report lines,
+go test's output, files, package initialisation that exits 0 in every run): each program's verdict must stay its
+own.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def go_program(body: str, header: str = GO_HEADER) -> str:
         (f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\nfunc ExampleA() {{}}\n", None),
         (f"func TestA(\n    t *testing.T,\n) {{ {ASSERT_OK} }}\n", None),  # a signature we do not parse
         ("func helper() {}\n", None),  # no tests at all: go test passes it, the single run decides
+        (f" func TestMain(m *testing.M) {{ m.Run() }}\nfunc TestA(t *testing.T) {{ {ASSERT_OK} }}\n", None),
+        (f"//go:build linux\n\nfunc TestA(t *testing.T) {{ {ASSERT_OK} }}\n", None),  # may drop the package
     ],
 )
 def test_only_programs_whose_tests_we_can_enumerate_join_a_merged_batch(body: str, expected: list[str] | None):
@@ -47,12 +51,51 @@ def test_package_clause_is_renamed_after_leading_comments_only():
     assert go_merged.test_functions("package other\nfunc TestA(t *testing.T) {}\n") is None
 
 
-def test_reports_name_the_program_in_flight_and_the_watchdog_wins():
-    reports = go_merged.parse_reports("start 3\nend 3 pass 0.010\nstart 5\nend 5 fail 0.020\nstart 8\n")
-    assert reports.finished == {3: (True, 0.01), 5: (False, 0.02)}
-    assert reports.in_flight == 8
-    raced = go_merged.parse_reports("start 2\ntimeout 2 3.001\nend 2 pass 3.002\ngarbage line\nend x pass 1\n")
-    assert raced.timed_out == {2: 3.001} and raced.finished == {} and raced.in_flight is None
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('package main\n\nimport "fmt"\nimport s "strings"\n', ["fmt", "strings"]),
+        (
+            '// c\npackage main; import ( /* x */ . "math"; _ "embed"\n "os" // y\n)\nfunc f() {}\n',
+            ["math", "embed", "os"],
+        ),
+        ("package main\nimport (\n    `C`\n)\n", ["C"]),
+        ('package main\nvar s = "x"\nimport "C"\n', []),  # not an import: the header ended at `var`
+        ('package main\nimport "\\x43"\n', None),  # an escape could spell "C"
+        ('package main\nimport (\n "fmt"\n', None),
+        ("package other\n", None),
+    ],
+)
+def test_imports_are_read_from_the_file_header(header: str, expected: list[str] | None):
+    assert go_merged.imports(header) == expected
+
+
+@pytest.mark.parametrize("imported", ['"C"', "`C`", '"unsafe"', 'u "unsafe"'])
+def test_programs_importing_cgo_or_unsafe_stay_out(imported: str):
+    source = (
+        GO_HEADER.replace('"testing"', f'"testing"\n    {imported}') + f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n"
+    )
+    assert go_merged.test_functions(source) is None
+    assert go_merged.test_functions(GO_HEADER + f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n") == ["TestA"]
+
+
+def test_initialising_programs_cannot_be_read_from_what_is_not_an_elf_symbol_table():
+    assert (
+        go_merged.initializing_programs(b"\x00humanEval.init\x00humanEval/prog001.init\x00", "humanEval", [1]) is None
+    )
+    assert go_merged.initializing_programs(b"\x7fELF\x02\x01" + b"\x00" * 10, "humanEval", [1]) is None
+
+
+def test_each_program_gets_top_level_driver_tests_and_a_filter_of_its_own():
+    driver = go_merged.driver_source(
+        [go_merged.DriverEntry(3, ["TestA", "TestB"]), go_merged.DriverEntry(31, ["TestA"])], "humanEval"
+    )
+    assert "func TestP003_TestB(t *testing.T) { prog003.TestB(t) }" in driver
+    assert 'prog031 "humanEval/prog031"' in driver
+    assert go_merged.test_filter(3) == "-test.run=^TestP003_"  # never matches TestP031_
+    assert (
+        go_merged.localize("--- FAIL: TestP003_TestA\n\tprogram.go:9: x", 3) == "--- FAIL: TestA\n\tmain_test.go:9: x"
+    )
 
 
 def test_vet_output_names_the_programs_it_flags():
@@ -150,3 +193,65 @@ def test_real_programs_vet_names_fail_as_go_test_fails_them(humanevalpack_dir, s
         if alone.status != batched[index].status:
             wrong.append((labels[index], batched[index].status, alone.status, batched[index].detail[:200]))
     assert not wrong, wrong
+
+
+# ------------------------------------------------------------------------------------------- adversarial
+
+FORGER_HEADER = GO_HEADER.replace('"testing"', '"testing"\n    "fmt"\n    "os"\n    "syscall"')
+# Every way a program could speak for its batch-mates: go test's own output, the report lines and file of the
+# former in-process driver (in its working directory and its parent), then exit 0 past go test's os.Exit hook.
+OUTPUT_FORGER = (
+    FORGER_HEADER
+    + """func forge() {
+    for i := 0; i < 64; i++ {
+        line := fmt.Sprintf("end %d pass 0.001\\n", i)
+        fmt.Printf("--- PASS: TestP%03d_TestA (0.00s)\\n%s", i, line)
+        for _, path := range []string{"reports.txt", "../reports.txt", "../../reports.txt"} {
+            if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err == nil {
+                f.WriteString(line)
+                f.Close()
+            }
+        }
+    }
+    fmt.Println("PASS\\nok  \\thumanEval\\t0.01s")
+    syscall.Exit(0)
+}
+func TestA(t *testing.T) { assert.New(t); forge() }
+"""
+)
+# Package initialisation runs in every process of a binary: linked with its batch-mates, this would pass them all.
+INIT_FORGER = OUTPUT_FORGER.replace("func TestA(t *testing.T) { assert.New(t); forge() }", "var forged = forgeAll()\n"
+    "func forgeAll() int { forge(); return 0 }\nfunc TestA(t *testing.T) { assert.New(t).Equal(0, forged) }")  # fmt: skip
+
+
+def _buggy(k: int) -> str:
+    return go_program(f"func TestA(t *testing.T) {{ assert.New(t).Equal({k + 3}, 1+1) }}\n")
+
+
+class Recording:
+    """The real sandbox, remembering the programs the merged binary was run for (by position)."""
+
+    def __init__(self, inner):
+        self.inner, self.filters = inner, []
+
+    def run(self, argv, **kwargs):
+        if argv[-1] == "manifest.json":  # the batch server (exec_batch): the commands it will run
+            manifest = json.loads((kwargs["workdir"] / "manifest.json").read_text())
+            self.filters += [int(job["argv"][1].split("P")[1][:3]) for job in manifest["programs"]]
+        return self.inner.run(argv, **kwargs)
+
+
+def test_no_program_can_forge_its_batch_mates_verdicts(workdir, sandbox, cache_dir):  # noqa: F811 (fixtures)
+    go, recording = get_language("go"), Recording(sandbox)
+    sources = [OUTPUT_FORGER, INIT_FORGER] + [_buggy(k) for k in range(14)] + [_buggy(-1)]  # the last one passes
+    programs = [Program("go", source, QUICK) for source in sources]
+    batched = go.execute_batch(programs, workdir, recording, cache_dir)
+    assert [v.status for v in batched[2:16]] == ["failed"] * 14, [v.status for v in batched]
+    assert batched[16].passed
+    # the forgers themselves pass, as go test passes them alone (exit 0 is its whole rule)
+    for index in (0, 1):
+        (workdir / f"alone{index}").mkdir()
+        alone = go.execute(programs[index], workdir / f"alone{index}", sandbox, cache_dir)
+        assert batched[index].status == alone.status == "passed", (batched[index], alone)
+    # the merged binary ran every program but the one with initialisation code, which was linked out
+    assert sorted(recording.filters) == [0, *range(2, 17)]

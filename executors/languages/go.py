@@ -7,8 +7,9 @@ vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 
 ``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
 with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c`` of
-every program as its own package plus a driver, one run with a watchdog per program. Any program without a
-clear result there is re-run alone, the reference way.
+every program as its own package plus a driver, then one fresh process per program, filtered to its tests and
+started through one shared sandbox (``exec_batch``); its verdict is its exit status, as ``go test`` decides it.
+Any program without a clear result there is re-run alone, the reference way.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..types import Limits, Program, Verdict, excerpt
 from . import go_merged
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
+from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import existing, find_tool, sandbox_env, tool_output
+from .exec_batch import Command, run_each
 
 SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
@@ -33,6 +36,8 @@ MODULE = "humanEval"
 INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); proxy.golang.org once"
 BATCH_SIZE = 32  # programs per merged test binary: one link (~0.7 s) is spread over all of them
 TIMEOUT_MARK = "panic: test timed out after"
+RUN_MARGIN_SECONDS = 2.0  # a merged run's own -test.timeout fires first, as go test's does alone
+MAX_LINKS = 2  # once more without the programs that have initialisation code
 VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
 
 
@@ -118,7 +123,8 @@ class GoLanguage:
 
 
 class _MergedBatch:
-    """One chunk through vet, one link and one run (see ``go_merged``); returns the verdicts it is sure of."""
+    """One chunk through vet, one link (once more without programs that have initialisation code) and one run
+    per program (see ``go_merged``); returns the verdicts it is sure of."""
 
     def __init__(self, go: str, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
         self.go, self.cache_dir, self.sandbox, self.dir = go, cache_dir, sandbox, batch_dir
@@ -128,16 +134,11 @@ class _MergedBatch:
         tests = {i: go_merged.test_functions(p.source) for i, p in programs.items()}
         joined = {i: p for i, p in programs.items() if tests[i]}
         pending, decided = self._vet(joined)
-        while pending:
-            outcome = self._link_and_run({i: programs[i] for i in pending}, tests)
-            if outcome is None:
-                break
-            verdicts, in_flight = outcome
-            decided.update(verdicts)
-            rest = [i for i in pending if i not in decided and i != in_flight]
-            if len(rest) == len(pending):
-                break
-            pending = rest
+        linked = self._link({i: programs[i] for i in pending}, tests)
+        if linked is not None:
+            members, link_seconds = linked
+            share = link_seconds / len(members)
+            decided.update(self._run_each({i: programs[i] for i in members}, share))
         return decided
 
     def _vet(self, programs: dict[int, Program]) -> tuple[list[int], dict[int, Verdict]]:
@@ -163,39 +164,60 @@ class _MergedBatch:
         failed = {i: Verdict("compile_error", text, share) for i, text in findings.items()}
         return [i for i in programs if i not in failed], failed
 
-    def _link_and_run(
-        self, programs: dict[int, Program], tests: dict[int, list[str] | None]
-    ) -> tuple[dict[int, Verdict], int | None] | None:
-        """Verdicts of the programs the binary finished, and the one it was running when it died (if any)."""
-        entries = []
-        for index, program in programs.items():
-            package = self.dir / go_merged.package_name(index)
-            package.mkdir(exist_ok=True)
-            source = go_merged.as_package(program.source, go_merged.package_name(index))
-            (package / "program.go").write_text(source, encoding="utf-8")
-            entries.append(go_merged.DriverEntry(index, tests[index], int(program.limits.run_timeout * 1000)))
-        (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
-        report_path = self.dir / go_merged.REPORT_FILE
-        report_path.unlink(missing_ok=True)
-        limits = _widest(p.limits for p in programs.values())
-        built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], limits,
-                         limits.compile_timeout + 2.0 * (len(programs) - 1))  # fmt: skip
-        if built.timed_out or built.returncode != 0:
-            return None
-        argv = ["./batch.test", "-test.run=^TestBatch$", "-test.paniconexit0", "-test.timeout=0", "-test.v"]
-        run_budget = sum(p.limits.run_timeout + 1.0 for p in programs.values()) + 5.0
-        ran = self._go(argv, limits, run_budget)
-        reports = go_merged.parse_reports(report_path.read_text() if report_path.is_file() else "")
-        details = go_merged.failure_details(ran.stdout)
-        share = built.seconds / len(programs)
-        verdicts = {}
-        for index, (passed, seconds) in reports.finished.items():
-            status = "passed" if passed else "failed"
-            verdicts[index] = Verdict(status, "" if passed else details.get(index, "a test failed"), seconds + share)
-        for index, seconds in reports.timed_out.items():
-            detail = f"test timed out after {seconds:.1f}s (merged batch watchdog)"
-            verdicts[index] = Verdict("timeout", detail, seconds + share)
-        return {i: v for i, v in verdicts.items() if i in programs}, reports.in_flight
+    def _link(self, programs: dict[int, Program], tests: dict[int, list[str] | None]) -> tuple[list[int], float] | None:
+        """``go test -c`` of the programs as packages plus the driver, linked again without the programs whose
+        package initialisation would run in every program's process: (the programs linked, seconds)."""
+        members, seconds = list(programs), 0.0
+        for _ in range(MAX_LINKS):
+            if not members:
+                return None
+            for index in members:
+                package = self.dir / go_merged.package_name(index)
+                package.mkdir(exist_ok=True)
+                source = go_merged.as_package(programs[index].source, go_merged.package_name(index))
+                (package / go_merged.PROGRAM_FILE).write_text(source, encoding="utf-8")
+            entries = [go_merged.DriverEntry(i, tests[i] or []) for i in members]
+            (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
+            limits = _widest(programs[i].limits for i in members)
+            built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], limits,
+                             limits.compile_timeout + 2.0 * (len(members) - 1))  # fmt: skip
+            seconds += built.seconds
+            if built.timed_out or built.returncode != 0:
+                return None
+            initializing = go_merged.initializing_programs((self.dir / "batch.test").read_bytes(), MODULE, members)
+            if initializing is None:
+                return None
+            if not initializing:
+                return members, seconds
+            members = [i for i in members if i not in initializing]
+            (self.dir / "batch.test").unlink(missing_ok=True)
+        return None
+
+    def _run_each(self, programs: dict[int, Program], link_share: float) -> dict[int, Verdict]:
+        """The binary once per program, filtered to its tests, in a directory shaped like its single run's."""
+        verdicts: dict[int, Verdict] = {}
+        indices = list(programs)
+        module_files = {name: (self.dir / name).read_text() for name in ("go.mod", "go.sum")}
+        for group, (limits, positions) in enumerate(group_by_limits(list(programs.values())).items()):
+            members = [indices[k] for k in positions]
+            argv = ["-test.paniconexit0", f"-test.timeout={_seconds(limits.run_timeout)}"]
+            commands = [Command([str(self.dir / "batch.test"), go_merged.test_filter(i), *argv],
+                                limits.run_timeout + RUN_MARGIN_SECONDS,
+                                {"main_test.go": programs[i].source, **module_files}) for i in members]  # fmt: skip
+
+            def report(k: int, ran: CommandResult, members: list[int] = members) -> None:
+                index = members[k]
+                ran = replace(ran, stdout=go_merged.localize(ran.stdout or "", index),
+                              stderr=go_merged.localize(ran.stderr or "", index))  # fmt: skip
+                verdict = _single_verdict(ran)
+                verdicts[index] = replace(verdict, seconds=verdict.seconds + link_share)
+
+            runs_dir = self.dir / f"runs{group}"
+            runs_dir.mkdir()
+            run_each(commands, sandbox=self.sandbox, workdir=runs_dir, limits=limits,
+                     env=_go_env(self.cache_dir, self.go, runs_dir), read_only_paths=[self.dir / "batch.test"],
+                     on_result=report)  # fmt: skip
+        return verdicts
 
     def _go(self, argv: list[str], limits: Limits, budget: float) -> CommandResult:
         return _run_go(argv, self.dir, self.sandbox, self.cache_dir, self.go, limits, budget)
