@@ -214,8 +214,9 @@ def test_python_verdict_rule(backend):
 
 
 def test_python_programs_sharing_a_server_cannot_affect_each_other(tmp_path, sandbox):
-    """One fork-server sandbox runs the whole batch: files, /dev/shm, processes and a dead server of one
-    program must not leak into the next."""
+    """One fork-server sandbox runs the whole batch: files, /dev/shm and processes of one program must not leak
+    into the next, and a program cannot kill the server (it is the sandbox's pid 1, which ignores SIGKILL sent
+    from inside its own namespace)."""
     backend = LocalBackend(workers=1, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
     sleeper = "import posix, time\nif posix.fork() == 0:\n    time.sleep(60)\n"
     litter = "open('/tmp/left', 'w').write('x')\nopen('/dev/shm/left', 'w').write('x')\nopen('left', 'w').write('x')\n"
@@ -227,8 +228,7 @@ def test_python_programs_sharing_a_server_cannot_affect_each_other(tmp_path, san
     killer = "import posix\nposix.kill(posix.getppid(), 9)\n"
     sources = [sleeper, litter, clean, killer, clean, "assert False", clean]
     verdicts = backend.run([Program("python", source, Limits(run_timeout=5)) for source in sources])
-    assert [v.status for v in verdicts] == ["passed", "passed", "passed", "failed", "passed", "failed", "passed"]
-    assert "server died" in verdicts[3].detail
+    assert [v.status for v in verdicts] == ["passed", "passed", "passed", "passed", "passed", "failed", "passed"]
 
 
 def test_a_python_server_that_cannot_start_is_a_harness_error_not_a_failure(tmp_path, sandbox):

@@ -418,7 +418,10 @@ def kill_strays():
 
 
 def living_strays():
+    """Other processes of the namespace; as its pid 1 the server also counts zombies, which only it can reap
+    (left unreaped, a killed child would still be listed in /proc by the next job)."""
     mine = {1, os.getpid()}
+    ignored = (b"X",) if os.getpid() == 1 else (b"Z", b"X")
     strays = []
     for name in os.listdir("/proc"):
         if name.isdigit() and int(name) not in mine:
@@ -427,7 +430,7 @@ def living_strays():
                     state = f.read().rsplit(b")", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
-            if state not in (b"Z", b"X"):
+            if state not in ignored:
                 strays.append(int(name))
     return strays
 
