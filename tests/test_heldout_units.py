@@ -125,7 +125,7 @@ def test_drop_seed0_shots_and_passage_exclusion() -> None:
 
 
 def test_drop_prompt_and_labels() -> None:
-    docs = drop.load(drop_dir=str(FIXTURES / "drop"))["test"]
+    docs = drop.load(drop_dir=str(FIXTURES / "drop"), instructeval_truncate="false")["test"]
     assert docs["label"] == ["12", "Tom", "40", "1843"]
     assert docs[1]["prompt"] == (
         "They crossed the bridge twice. What did they cross?\nAnswer: the bridge\n\n"
@@ -187,7 +187,7 @@ def test_configured_but_absent_directory_is_reported(tmp_path: Path) -> None:
 def test_parent_directory_env(monkeypatch: pytest.MonkeyPatch, no_data_env: None) -> None:
     monkeypatch.setenv("OCTOPACK_INSTRUCTEVAL_DIR", str(FIXTURES))
     assert len(crass.load(instructeval_shots=0)["test"]) == 5
-    assert len(drop.load()["test"]) == 4
+    assert len(drop.load(instructeval_truncate="false")["test"]) == 4
 
 
 # ---------------------------------------------------------------- shot dropping
