@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         ToolchainMissing,
         UnscoredSamples,
     )
+    from lm_eval_octopack.heldout.shots import MissingTokenizerError
+    from lm_eval_octopack.hub import DataSourceError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
-    except (CacheDirUnusable, SandboxUnavailable, ToolchainMissing) as err:
+    except (CacheDirUnusable, DataSourceError, MissingTokenizerError, SandboxUnavailable, ToolchainMissing) as err:
         print(f"lm-eval-octopack: error: {err}", file=sys.stderr)
         return 2
     except UnscoredSamples as err:
