@@ -344,6 +344,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # copied once per process into the sandbox's own /etc; never shadow, ssh keys, the host's users, sudoers, apt or
 # pip credentials, nor private keys (ETC_NEVER)
 ETC_NEVER = ("private", "*.key")
+ETC_COPY_PREFIX = "octopack-sandbox-etc-"  # + the creating pid: copies of killed harnesses are removed
 ETC_BOUND = ("ssl/certs",)  # hundreds of links: bound over the copy (copying them costs ~0.5 s per process)
 ETC_ENTRIES = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates", "ca-certificates.conf",
@@ -421,7 +422,8 @@ def _sandbox_etc() -> Path:
     """The sandbox's /etc, built once per process: copies of ETC_ENTRIES (one bind mount instead of one per
     entry: bubblewrap's start stays as fast as with the old single ``--ro-bind / /``) and the generated passwd,
     group and hosts. A package installed meanwhile shows in processes started after it."""
-    directory = Path(tempfile.mkdtemp(prefix="octopack-sandbox-etc-"))
+    _remove_stale_etc_copies()
+    directory = Path(tempfile.mkdtemp(prefix=f"{ETC_COPY_PREFIX}{os.getpid()}-"))
     directory.chmod(0o755)
     etc = Path("/etc")
     for entry in sorted({p for pattern in ETC_ENTRIES for p in etc.glob(pattern)}):
@@ -448,6 +450,14 @@ def _copy_etc_entry(source: Path, target: Path) -> None:
 def _not_copied(parent: str, names: list[str]) -> set[str]:
     bound = {f"/etc/{name}" for name in ETC_BOUND}
     return shutil.ignore_patterns(*ETC_NEVER)(parent, names) | {name for name in names if f"{parent}/{name}" in bound}
+
+
+def _remove_stale_etc_copies() -> None:
+    """Copies left by harness processes that were SIGKILLed (their pid no longer exists)."""
+    for leftover in Path(tempfile.gettempdir()).glob(f"{ETC_COPY_PREFIX}*-*"):
+        owner = leftover.name[len(ETC_COPY_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists() and leftover.owner() == _user_name():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _remove_generated_etc(directory: Path, creator: int) -> None:
