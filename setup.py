@@ -37,7 +37,12 @@ EXCLUDED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy
 #: Never shipped: bytecode, editor swap and backup files.
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 PTH_NAME = "lm_eval_octopack_hook.pth"
-PTH_LINE = "import lm_eval_octopack._hook as _h; _h.install()\n"
+# One line, as .pth files need. An interpreter may see site-packages without the package itself (our sandbox
+# binds an editable install's .venv but not the checkout it points to): then the hook quietly does nothing.
+PTH_LINE = (
+    'import sys; exec("try:\\n import lm_eval_octopack._hook as _h\\nexcept ImportError:\\n pass\\n'
+    'else:\\n _h.install()")\n'
+)
 
 
 def package_dirs() -> dict[str, Path]:

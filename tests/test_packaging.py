@@ -88,3 +88,18 @@ def test_editable_install_has_the_hook_and_plain_lm_eval_runs_our_task(humaneval
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())
     assert results["results"]["humanevalfix-python"]["pass@1,execution"] == 1.0
+
+
+def test_the_hook_is_silent_in_a_sandboxed_interpreter_that_cannot_see_the_checkout(tmp_path):
+    """The sandbox binds the editable install's .venv but not the checkout its finder points to: the hook's .pth
+    must then do nothing, not print an import traceback at every interpreter start."""
+    from lm_eval_octopack.executors.sandbox import make_sandbox
+    from lm_eval_octopack.executors.types import Limits
+
+    _editable_install()
+    result = make_sandbox("bwrap").run(
+        [sys.executable, "-c", "import lm_eval_octopack"], workdir=tmp_path, timeout=60, limits=Limits()
+    )
+    assert result.returncode == 1 and "No module named 'lm_eval_octopack'" in result.stderr  # the checkout is hidden
+    quiet = make_sandbox("bwrap").run([sys.executable, "-c", "pass"], workdir=tmp_path, timeout=60, limits=Limits())
+    assert (quiet.returncode, quiet.stderr) == (0, "")
