@@ -37,3 +37,15 @@ def task_manager():
     from lm_eval_octopack import plugin
 
     return plugin.task_manager(include_defaults=False)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """The real bubblewrap sandbox (skips where bubblewrap cannot run)."""
+    from lm_eval_octopack.executors.errors import SandboxUnavailable
+    from lm_eval_octopack.executors.sandbox import make_sandbox
+
+    try:
+        return make_sandbox("bwrap")
+    except SandboxUnavailable as e:
+        pytest.skip(f"bubblewrap unavailable: {e}")

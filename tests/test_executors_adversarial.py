@@ -237,38 +237,28 @@ def test_hostile_programs_cannot_harm_their_batch_mates(language: str, arena: Ar
 # ------------------------------------------------------------------ the sandbox's own view (fast, shell probes)
 
 
-@pytest.fixture(scope="module")
-def bwrap():
-    from lm_eval_octopack.executors.sandbox import make_sandbox
-
-    try:
-        return make_sandbox("bwrap")
-    except SandboxUnavailable as e:
-        pytest.skip(f"bubblewrap unavailable: {e}")
-
-
 def shell(sandbox, tmp_path: Path, script: str, **kwargs):
     return sandbox.run(["/bin/sh", "-c", script], workdir=tmp_path, timeout=10, limits=LIMITS, **kwargs)
 
 
-def test_programs_run_as_a_non_root_user(bwrap, tmp_path: Path) -> None:
-    if not bwrap.user_flags:
+def test_programs_run_as_a_non_root_user(sandbox, tmp_path: Path) -> None:
+    if not sandbox.user_flags:
         pytest.skip("this bubblewrap cannot map a non-root uid (no user namespace)")
-    result = shell(bwrap, tmp_path, "id -u; id -g; id -un; cat /proc/self/status | grep CapEff")
+    result = shell(sandbox, tmp_path, "id -u; id -g; id -un; cat /proc/self/status | grep CapEff")
     uid, gid, name, caps = result.stdout.split("\n")[:4]
     assert (uid, gid, name) == ("1000", "1000", "sandbox")
     assert caps.split()[-1] == "0000000000000000"
 
 
-def test_only_the_program_own_dirs_are_writable(bwrap, tmp_path: Path) -> None:
+def test_only_the_program_own_dirs_are_writable(sandbox, tmp_path: Path) -> None:
     result = shell(
-        bwrap, tmp_path, "for d in /dev /dev/shm / /etc /tmp .; do touch $d/probe 2>/dev/null && echo $d; done"
+        sandbox, tmp_path, "for d in /dev /dev/shm / /etc /tmp .; do touch $d/probe 2>/dev/null && echo $d; done"
     )
     assert result.stdout.split() == ["/dev/shm", "/tmp", "."]
 
 
-def test_etc_holds_no_host_secrets(bwrap, tmp_path: Path) -> None:
-    result = shell(bwrap, tmp_path, "ls -a /etc /etc/ssl; cat /etc/passwd /etc/group")
+def test_etc_holds_no_host_secrets(sandbox, tmp_path: Path) -> None:
+    result = shell(sandbox, tmp_path, "ls -a /etc /etc/ssl; cat /etc/passwd /etc/group")
     listing = result.stdout.split()
     for secret in ("shadow", "gshadow", "ssh", "sudoers", "private", "pip.conf", "npmrc", "gitconfig", "subuid"):
         assert secret not in listing
@@ -277,13 +267,13 @@ def test_etc_holds_no_host_secrets(bwrap, tmp_path: Path) -> None:
     assert "ld.so.cache" in listing
 
 
-def test_home_project_and_cache_are_not_visible(bwrap, tmp_path: Path) -> None:
+def test_home_project_and_cache_are_not_visible(sandbox, tmp_path: Path) -> None:
     checkout = Path(__file__).resolve().parents[1]
-    result = shell(bwrap, tmp_path, f"ls -a {Path.home()} {checkout} {default_cache_dir()} /run /var 2>&1")
+    result = shell(sandbox, tmp_path, f"ls -a {Path.home()} {checkout} {default_cache_dir()} /run /var 2>&1")
     assert ".git" not in result.stdout and "results.sqlite" not in result.stdout and "README.md" not in result.stdout
     assert "No such file or directory" in result.stdout  # /run and /var are not there at all
 
 
-def test_as_pid_1_makes_the_command_the_namespace_init(bwrap, tmp_path: Path) -> None:
-    assert shell(bwrap, tmp_path, "echo $$", as_pid_1=True).stdout.strip() == "1"
-    assert shell(bwrap, tmp_path, "echo $$").stdout.strip() != "1"  # bubblewrap's reaper is pid 1
+def test_as_pid_1_makes_the_command_the_namespace_init(sandbox, tmp_path: Path) -> None:
+    assert shell(sandbox, tmp_path, "echo $$", as_pid_1=True).stdout.strip() == "1"
+    assert shell(sandbox, tmp_path, "echo $$").stdout.strip() != "1"  # bubblewrap's reaper is pid 1

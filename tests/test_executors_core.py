@@ -45,14 +45,6 @@ class CountingSandbox:
         return self.inner.run(argv, workdir=workdir, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    try:
-        return make_sandbox("bwrap")
-    except SandboxUnavailable as e:
-        pytest.skip(f"bubblewrap unavailable: {e}")
-
-
 def run(sandbox, tmp_path: Path, script: str, **kwargs):
     return sandbox.run(
         ["/bin/sh", "-c", script], workdir=tmp_path, timeout=kwargs.pop("timeout", 5), limits=LIMITS, **kwargs

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lm_eval_octopack.executors.errors import SandboxUnavailable
 from lm_eval_octopack.executors.languages.base import SandboxRunner
 from lm_eval_octopack.executors.registry import get_language
-from lm_eval_octopack.executors.sandbox import make_sandbox
 from lm_eval_octopack.executors.store import default_cache_dir
 from lm_eval_octopack.executors.types import Limits, Program, Verdict
 
@@ -73,14 +71,6 @@ def cache_dir() -> Path:
         if not report.ok:
             pytest.fail(f"{name} toolchain incomplete: missing {report.missing}; {report.how_to_install}")
     return path
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> SandboxRunner:
-    try:
-        return make_sandbox()
-    except SandboxUnavailable as error:
-        pytest.skip(f"bubblewrap sandbox unavailable here: {error}")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lm_eval_octopack.executors import Program, SandboxUnavailable, Verdict, make_sandbox, register_language
+from lm_eval_octopack.executors import Program, Verdict, register_language
 from lm_eval_octopack.executors.backends.local import LocalBackend
 from lm_eval_octopack.executors.errors import CacheDirUnusable
 from lm_eval_octopack.executors.languages.python import PythonLanguage
@@ -30,14 +30,6 @@ from lm_eval_octopack.humanevalpack.data import load_rows
 MINI = Path(lm_eval_octopack.__file__).parent / "data" / "mini"
 CLI = [sys.executable, "-m", "lm_eval_octopack.cli"]
 QUICK = Limits(run_timeout=3)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    try:
-        return make_sandbox("bwrap")
-    except SandboxUnavailable as e:
-        pytest.skip(f"bubblewrap unavailable: {e}")
 
 
 @pytest.fixture()
