@@ -143,7 +143,7 @@ def run_language(language: str, arena: Arena, runs: dict[str, LanguageRun]) -> L
         try:
             backend = LocalBackend(
                 workers=2, store=False, sandbox="bwrap", progress=False, cache_dir=default_cache_dir(),
-                scratch_dir=arena.scratch, batch_size=1,
+                scratch_dir=arena.scratch, batch_size=1, retry_timeouts=False,  # attacks' verdicts: failed or timeout
             )  # fmt: skip
         except SandboxUnavailable as e:
             pytest.skip(f"bubblewrap unavailable: {e}")
@@ -216,7 +216,7 @@ def test_hostile_programs_cannot_harm_their_batch_mates(language: str, arena: Ar
     and every honest program still passes (what one program does must not decide another's verdict)."""
     backend = LocalBackend(
         workers=1, store=False, sandbox="bwrap", progress=False, cache_dir=default_cache_dir(),
-        scratch_dir=arena.scratch, batch_size=64,
+        scratch_dir=arena.scratch, batch_size=64, retry_timeouts=False,  # a re-run would only double the hangs' cost
     )  # fmt: skip
     good = good_program(language)
     sources = []
