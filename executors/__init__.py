@@ -11,6 +11,7 @@ Environment variables (explicit arguments win):
 * ``OCTOPACK_SANDBOX``   "bwrap" (default; bubblewrap required) or "none" (NO isolation: trusted code only).
 * ``OCTOPACK_CACHE_DIR`` toolchain dependencies, scratch space and the result store ``results.sqlite``
   (default ``~/.cache/lm-eval-octopack``).
+* ``OCTOPACK_RETRY_TIMEOUTS`` "0": report a first timeout as it is (default: re-run it once, alone).
 * ``OCTOPACK_PYTHON``    interpreter for Python programs (default: the running one; needs numpy).
 * ``OCTOPACK_RAY_ADDRESS`` cluster address for the ray backend (default: start or join a local instance).
 """

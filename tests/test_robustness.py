@@ -175,6 +175,15 @@ def test_a_timeout_is_run_again_before_it_is_stored(tmp_path):
     assert stored == [("passed",), ("timeout",)]
 
 
+def test_the_timeout_re_run_can_be_turned_off(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    hangs = f"import time\nopen({str(runs)!r}, 'a').write('h')\ntime.sleep(30)\n"
+    monkeypatch.setenv("OCTOPACK_RETRY_TIMEOUTS", "0")
+    backend = LocalBackend(workers=1, store=False, sandbox="none", progress=False, cache_dir=tmp_path)
+    assert [v.status for v in backend.run([Program("python", hangs, Limits(run_timeout=1))])] == ["timeout"]
+    assert runs.read_text() == "h"
+
+
 # ------------------------------------------------------------------------------------------------ 4. Ctrl-C
 
 

@@ -62,7 +62,8 @@ class LocalBackend:
     batch_size: chunk size for languages that offer ``execute_batch`` (1 = never batch; None = each language's
       own ``batch_size``, or ``DEFAULT_BATCH_SIZE``).
     scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
-    retry_timeouts: run a program that timed out once more, alone, and report that second verdict.
+    retry_timeouts: run a program that timed out once more, alone, and report that second verdict (default
+      ``$OCTOPACK_RETRY_TIMEOUTS``, on unless it is ``0``). A real hang then costs twice its run timeout.
     """
 
     def __init__(
@@ -74,7 +75,7 @@ class LocalBackend:
         cache_dir: str | os.PathLike | None = None,
         batch_size: int | None = None,
         scratch_dir: str | os.PathLike | None = None,
-        retry_timeouts: bool = True,
+        retry_timeouts: bool | None = None,
     ):
         self.workers = max(1, int(workers or default_workers()))
         self.cache_dir = Path(cache_dir).absolute() if cache_dir is not None else default_cache_dir()
@@ -83,6 +84,8 @@ class LocalBackend:
         self.progress = progress
         self.batch_size = None if batch_size is None else max(1, batch_size)
         self.scratch = Path(scratch_dir).absolute() if scratch_dir is not None else self.cache_dir / "scratch"
+        if retry_timeouts is None:
+            retry_timeouts = os.environ.get("OCTOPACK_RETRY_TIMEOUTS", "1").strip() != "0"
         self.retry_timeouts = retry_timeouts
         self._stopping = threading.Event()
         self._running_sandbox = _StoppableSandbox(self.sandbox, self._stopping)
