@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..types import Program, Verdict, excerpt
 from .base import CommandResult, SandboxRunner
+from .exec_batch import Command, run_alone
 
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -77,12 +78,17 @@ def run_verdict(result: CommandResult, compile_seconds: float = 0.0) -> Verdict:
 def build_then_run(
     program: Program, workdir: Path, sandbox: SandboxRunner, tool: str, build_argv: Sequence[str],
     run_argv: Sequence[str], env: dict[str, str], read_only_paths: Sequence[Path] = (),
+    run_files: dict[str, str] | None = None,
 ) -> Verdict:
-    """Compile within the compile budget, then run the test binary within the run budget."""
+    """Compile within the compile budget, then run the test binary within the run budget.
+
+    The run goes through ``exec_batch.run_alone`` (``run_argv[0]`` is the binary, relative to ``workdir``;
+    ``run_files`` are written into the run's own directory): it ends at end of output, as a batched run does."""
     limits = program.limits
     built = sandbox.run(build_argv, workdir=workdir, timeout=limits.compile_timeout, limits=limits, env=env,
                         read_only_paths=read_only_paths)
     if built.timed_out or built.returncode != 0:
         return compile_failure(built, tool)
-    ran = sandbox.run(run_argv, workdir=workdir, timeout=limits.run_timeout, limits=limits, env=env)
+    command = Command([str(workdir / run_argv[0]), *run_argv[1:]], limits.run_timeout, dict(run_files or {}))
+    ran = run_alone(command, sandbox=sandbox, workdir=workdir, limits=limits, env=env, read_only_paths=[workdir])
     return run_verdict(ran, built.seconds)

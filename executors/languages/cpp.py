@@ -28,7 +28,7 @@ from ..types import Limits, Program, Verdict
 from . import cpp_merged
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
 from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_each
+from .exec_batch import Command, run_alone, run_each
 from .prepare_lock import exclusive, private_name
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,8 @@ class CppLanguage:
         if _pch_ready(pch) and includes_all_helpers(program.source):
             argv += ["-include", str(pch)]
         argv += [source.name, *_fast_linker(), *LINK_FLAGS, "-o", "a.out"]
-        return build_then_run(
-            program, workdir, sandbox, "g++", argv, ["./a.out"], sandbox_env(workdir), existing([cache_dir / "cpp"])
-        )
+        return build_then_run(program, workdir, sandbox, "g++", argv, ["a.out"], sandbox_env(workdir),
+                              existing([cache_dir / "cpp"]), run_files={source.name: program.source})  # fmt: skip
 
     def execute_batch(
         self,
@@ -225,12 +224,14 @@ class _MergedBatch:
                 return None
         return None
 
-    def _run_binary(self, argv: list[str], name: str, timeout: float, limits: Limits):
+    def _run_binary(self, argv: list[str], name: str, timeout: float, limits: Limits) -> CommandResult:
+        """One run of the batch binary through a one-job server (``run_alone``): it ends at end of output, as
+        the shared sandbox's runs and the single path's do."""
         run_dir = self.dir / name  # a fresh directory per run, as the single path has
         run_dir.mkdir()
         try:
-            return self.sandbox.run(argv, workdir=run_dir, timeout=timeout, limits=limits, env=sandbox_env(run_dir),
-                                    read_only_paths=[self.build_dir])  # fmt: skip
+            return run_alone(Command(argv, timeout), sandbox=self.sandbox, workdir=run_dir, limits=limits,
+                             env=sandbox_env(run_dir), read_only_paths=[self.build_dir])  # fmt: skip
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 

@@ -30,7 +30,8 @@ from ..types import Limits, Program, Verdict
 from . import rust_merged
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import build_then_run, compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_each
+from .exec_batch import Command, run_alone, run_each
+from .prepare_lock import exclusive, private_name
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
@@ -67,6 +68,12 @@ class RustLanguage:
         rustc, cargo = _rustc(), find_tool("cargo", CARGO_DIRS)
         if rustc is None or cargo is None or _load_manifest(cache_dir, rustc) is not None:
             return
+        deps = _deps_dir(cache_dir, rustc)
+        with exclusive(deps.with_name(deps.name + ".lock")):  # concurrent first-time setups take turns
+            if _load_manifest(cache_dir, rustc) is None:
+                self._build_crates(cache_dir, rustc, cargo)
+
+    def _build_crates(self, cache_dir: Path, rustc: str, cargo: str) -> None:
         project = _deps_dir(cache_dir, rustc) / "project"
         project.mkdir(parents=True, exist_ok=True)
         for name in ("Cargo.toml", "lib.rs"):
@@ -83,7 +90,9 @@ class RustLanguage:
         if missing:
             raise RuntimeError(f"cargo built no rlib for {missing}")
         manifest = {"rustc": _rustc_version(rustc), "externs": externs, "deps": str(project / "target/debug/deps")}
-        _manifest_path(cache_dir, rustc).write_text(json.dumps(manifest, indent=1))
+        tmp = private_name(_manifest_path(cache_dir, rustc))
+        tmp.write_text(json.dumps(manifest, indent=1))
+        tmp.replace(_manifest_path(cache_dir, rustc))  # readers see no manifest or a whole one
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         rustc = _rustc()
@@ -98,7 +107,8 @@ class RustLanguage:
         if checked.timed_out or checked.returncode != 0:
             return compile_failure(checked, "rustc (check as a binary)")
         argv = _compile_argv(rustc, manifest, "main.rs")
-        verdict = build_then_run(program, workdir, sandbox, "rustc", argv, ["./test_bin"], env, read_only)
+        verdict = build_then_run(program, workdir, sandbox, "rustc", argv, ["test_bin"], env, read_only,
+                                 run_files={"main.rs": program.source})  # fmt: skip
         return replace(verdict, seconds=verdict.seconds + checked.seconds)
 
     def execute_batch(
@@ -211,14 +221,10 @@ class _MergedBatch:
         """The merged binary filtered to this program's module, in a directory shaped like the single path's."""
         run_dir = self.dir / f"run{index:05d}"
         run_dir.mkdir()
-        (run_dir / "main.rs").write_text(program.source, encoding="utf-8")
-        try:
-            os.link(self.dir / "test_bin", run_dir / "test_bin")
-        except OSError:
-            shutil.copy2(self.dir / "test_bin", run_dir / "test_bin")
-        argv = ["./test_bin", rust_merged.test_filter(index)]
-        ran = self.sandbox.run(argv, workdir=run_dir, timeout=program.limits.run_timeout, limits=program.limits,
-                               env=self._env(run_dir))  # fmt: skip
+        command = Command([str(self.dir / "test_bin"), rust_merged.test_filter(index)], program.limits.run_timeout,
+                          {"main.rs": program.source})  # fmt: skip
+        ran = run_alone(command, sandbox=self.sandbox, workdir=run_dir, limits=program.limits, env=self._env(run_dir),
+                        read_only_paths=[self.dir / "test_bin"])  # fmt: skip
         ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
                       stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
         shutil.rmtree(run_dir, ignore_errors=True)
