@@ -105,6 +105,18 @@ def test_a_child_holding_stdout_gets_the_reference_verdict_batched_and_alone(lan
     assert statuses(run(language, [holder], tmp_path, 1)) == [expected]
 
 
+@pytest.mark.slow
+def test_a_go_child_holding_stdout_fails_as_go_test_decides_batched_and_alone(tmp_path: Path) -> None:
+    """The reference's ``go test`` gives its test binary a pipe of its own and, once the binary has exited, waits
+    5 s for that pipe (Go >= 1.20's WaitDelay) and then fails the run ("Test I/O incomplete"); the outer pipe is
+    never held. Batched, the merged binary's run holds the server's pipe (a timeout), so it is re-run alone."""
+    holder = (CORPUS / "go" / "stray_stdout_holder.go").read_text()
+    for batch_size in (64, 1):
+        verdicts = run("go", [holder, good_program("go")], tmp_path, batch_size)
+        assert statuses(verdicts) == ["failed", "passed"], [v.detail for v in verdicts]
+        assert "Test I/O incomplete" in verdicts[0].detail
+
+
 # ----------------------------------------------------------------------------------------- the report parser
 
 
