@@ -11,12 +11,14 @@ own.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 from lm_eval_octopack.executors.languages import go_merged
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import GO_HEADER, QUICK, cache_dir, sandbox, workdir  # noqa: F401 (fixtures)
+from test_executors_languages import GO_HEADER, QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
 
 ASSERT_OK = "assert.New(t).Equal(2, 1+1)"
 
@@ -255,3 +257,49 @@ def test_no_program_can_forge_its_batch_mates_verdicts(workdir, sandbox, cache_d
         assert batched[index].status == alone.status == "passed", (batched[index], alone)
     # the merged binary ran every program but the one with initialisation code, which was linked out
     assert sorted(recording.filters) == [0, *range(2, 17)]
+
+
+# ------------------------------------------------------------------------------------ the shared build cache
+
+PASSING = go_program(f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n")
+
+
+@pytest.mark.slow
+def test_a_copied_build_cache_is_an_error_until_setup_rewarms_it(sandbox, cache_dir, tmp_path):  # noqa: F811
+    """A prepared cache copied elsewhere (``cp -a`` keeps file times) cannot serve testify: build IDs include the
+    module cache's path. Every program then fails writing into the read-only cache: that is an ``error``
+    naming setup, never a verdict; doctor says so; setup re-warms it; file times alone change nothing."""
+    from lm_eval_octopack.executors.errors import ExecutionInfrastructureError
+    from lm_eval_octopack.executors.languages.go import _stale_dependencies
+
+    go, copied = get_language("go"), tmp_path / "cache"
+    copied.mkdir()
+    subprocess.run(["cp", "-a", str(cache_dir / "go"), str(copied / "go")], check=True)
+    (tmp_path / "run1").mkdir()
+    with pytest.raises(ExecutionInfrastructureError, match=r"read-only.*lm-eval-octopack setup go"):
+        go.execute(Program("go", PASSING, QUICK), tmp_path / "run1", sandbox, copied)
+    report = go.check(copied)
+    assert not report.ok and "lm-eval-octopack setup go" in " ".join(report.missing), report
+    go.prepare(copied)
+    assert go.check(copied).ok
+    for path in (copied / "go").rglob("*"):
+        os.utime(path, (1e9, 1e9), follow_symlinks=False)
+    assert _stale_dependencies(copied, go_executable()) == []
+    (tmp_path / "run2").mkdir()
+    assert go.execute(Program("go", PASSING, QUICK), tmp_path / "run2", sandbox, copied).passed
+
+
+def test_a_program_printing_the_cache_error_gets_its_own_verdict(workdir, sandbox, cache_dir):  # noqa: F811
+    """Only go's own build failure, confirmed by the cache itself, is an ``error``: a program cannot stop a run."""
+    message = f"FAIL\\tx [setup failed]\\nopen {cache_dir}/go/gocache/00/x-d: read-only file system"
+    header = GO_HEADER.replace('import (\n', 'import (\n    "fmt"\n')
+    source = go_program(f'func TestA(t *testing.T) {{ fmt.Println("{message}"); t.Fail() }}\nvar _ = assert.New\n', header)
+    verdict = get_language("go").execute(Program("go", source, QUICK), workdir, sandbox, cache_dir)
+    # not an error; compile_error, not failed: _single_verdict reads "[setup failed]" anywhere (a fail either way)
+    assert verdict.status == "compile_error" and "read-only file system" in verdict.detail, verdict
+
+
+def go_executable() -> str:
+    from lm_eval_octopack.executors.languages.go import GO_DIRS, find_tool
+
+    return find_tool("go", GO_DIRS)

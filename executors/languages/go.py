@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,11 +25,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import ExecutionInfrastructureError
 from ..types import Limits, Program, Verdict, excerpt
 from . import go_merged
 from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
 from .compiled_common import existing, find_tool, sandbox_env, tool_output
 from .exec_batch import Command, run_each
+from .prepare_lock import exclusive, private_name
 
 SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
@@ -39,6 +42,8 @@ TIMEOUT_MARK = "panic: test timed out after"
 RUN_MARGIN_SECONDS = 2.0  # a merged run's own -test.timeout fires first, as go test's does alone
 MAX_LINKS = 2  # once more without the programs that have initialisation code
 VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
+SETUP_HINT = "run `lm-eval-octopack setup go`"
+_READ_ONLY_WRITE = re.compile(r"open (\S+): read-only file system")
 
 
 class GoLanguage:
@@ -52,20 +57,32 @@ class GoLanguage:
             report.missing.append("go")
         else:
             report.found["go"] = tool_output([go, "version"])
-            if _ready(cache_dir, go):
+            stale = _stale_dependencies(cache_dir, go) if _ready(cache_dir, go) else None
+            if stale == []:
                 report.found["testify"] = str(_module_dir(cache_dir, go))
-            else:
+            elif stale is None:
                 report.missing.append("testify module + warm build cache (run prepare)")
+            else:
+                report.missing.append(f"a warm Go build cache: {', '.join(stale)} would be rebuilt ({SETUP_HINT})")
         report.ok = not report.missing
         return report
 
     def prepare(self, cache_dir: Path) -> None:
+        """Download testify and warm the build cache, once per cache (concurrent setups take turns); again when
+        the cache would rebuild dependencies (e.g. a cache copied to another path), which the read-only
+        cache of the sandbox cannot."""
         go = find_tool("go", GO_DIRS)
-        if go is None or _ready(cache_dir, go):
+        if go is None:
             return
         module = _module_dir(cache_dir, go)
+        with exclusive(module.with_name(module.name + ".lock")):
+            if not _ready(cache_dir, go) or _stale_dependencies(cache_dir, go):
+                self._warm(cache_dir, go)
+
+    def _warm(self, cache_dir: Path, go: str) -> None:
+        module = _module_dir(cache_dir, go)
         module.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SUPPORT_DIR / "go.mod.txt", module / "go.mod")
+        _write_atomically(module / "go.mod", (SUPPORT_DIR / "go.mod.txt").read_text())
         env = {**_go_env(cache_dir, go, module), "GOPROXY": os.environ.get("GOPROXY", "https://proxy.golang.org")}
         env["GOFLAGS"] = "-mod=mod"
         with tempfile.TemporaryDirectory() as scratch:
@@ -77,15 +94,15 @@ class GoLanguage:
                 if done.returncode != 0:
                     raise RuntimeError(f"go {' '.join(argv)} failed while preparing Go:\n{done.stderr[-3000:]}")
             for name in ("go.mod", "go.sum"):
-                shutil.copyfile(Path(scratch) / name, module / name)
+                _write_atomically(module / name, (Path(scratch) / name).read_text())
             flags = _test_vet_flags(go, scratch, env)
             # go vet keeps its analysis facts apart from go test's: warm them too, for the batch vet step.
             done = subprocess.run([go, "vet", *flags, "."], cwd=scratch, env=env, capture_output=True, text=True,
                                   timeout=1800)  # fmt: skip
             if done.returncode != 0:
                 raise RuntimeError(f"go vet failed while preparing Go:\n{done.stderr[-3000:]}")
-        (module / VET_FLAGS_FILE).write_text(" ".join(flags))
-        (module / "READY").write_text(tool_output([go, "version"]))
+        _write_atomically(module / VET_FLAGS_FILE, " ".join(flags))
+        _write_atomically(module / "READY", tool_output([go, "version"]))
 
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         go = find_tool("go", GO_DIRS)
@@ -97,6 +114,7 @@ class GoLanguage:
         # go test compiles and runs in one command: its budget is both.
         budget = program.limits.compile_timeout + program.limits.run_timeout
         result = _run_go(argv, workdir, sandbox, cache_dir, go, program.limits, budget)
+        _raise_if_cache_unusable(result, cache_dir, go)
         return _single_verdict(result)
 
     def execute_batch(
@@ -206,6 +224,8 @@ class _MergedBatch:
                                 {"main_test.go": programs[i].source, **module_files}) for i in members]  # fmt: skip
 
             def report(k: int, ran: CommandResult, members: list[int] = members) -> None:
+                if ran.timed_out:  # output held open past the binary's own deadline (a child holding stdout):
+                    return  # go test alone decides, which waits only 5 s for it (its WaitDelay), then fails it
                 index = members[k]
                 ran = replace(ran, stdout=go_merged.localize(ran.stdout or "", index),
                               stderr=go_merged.localize(ran.stderr or "", index))  # fmt: skip
@@ -235,6 +255,54 @@ def _single_verdict(result: CommandResult) -> Verdict:
     if TIMEOUT_MARK in combined:
         return Verdict("timeout", text, result.seconds)
     return Verdict("failed", text, result.seconds)
+
+
+def _raise_if_cache_unusable(result: CommandResult, cache_dir: Path, go: str) -> None:
+    """A build that failed writing into the read-only build cache is the harness's problem, not the program's:
+    an ``error`` verdict. Only when go itself says so (a failed build or setup, not the program's output) and
+    the cache, checked here, really would rebuild dependencies: a program cannot stop a run by printing it."""
+    if result.timed_out or result.returncode == 0:
+        return
+    combined = (result.stdout or "") + (result.stderr or "")
+    if "[setup failed]" not in combined and "[build failed]" not in combined:
+        return
+    cache = str(cache_dir / "go")
+    if not any(path.startswith(cache + "/") for path in _READ_ONLY_WRITE.findall(combined)):
+        return
+    stale = _stale_dependencies(cache_dir, go)
+    if stale or stale is None:
+        raise ExecutionInfrastructureError(
+            f"the Go build cache in {cache} is not usable (go had to rebuild {', '.join(stale or ['packages'])} and "
+            f"the sandbox mounts the cache read-only): {SETUP_HINT}"
+        )
+
+
+def _stale_dependencies(cache_dir: Path, go: str) -> list[str] | None:
+    """The dependencies of a HumanEvalPack program (the standard library, testify) that the build cache cannot
+    serve, so that ``go test`` would compile and write them: ``go list`` reads the cache, builds nothing.
+    None when go cannot tell. A cache copied to another path needs this: build IDs include the module
+    cache's path, so every testify package is stale there (file times do not matter)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copyfile(SUPPORT_DIR / "warm_test.go", Path(scratch) / "warm_test.go")
+        _write_module_files(cache_dir, go, Path(scratch))
+        env = {**_go_env(cache_dir, go, Path(scratch)), "HOME": scratch}
+        template = "{{if .Stale}}{{.ImportPath}}{{end}}"
+        try:
+            done = subprocess.run([go, "list", "-test", "-deps", "-f", template, "."], cwd=scratch, env=env,
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return None
+    if done.returncode != 0:
+        return None
+    # the scratch package itself (and its test variants) is never in the cache
+    names = [line.split()[0] for line in done.stdout.splitlines() if line.strip()]  # "pkg [pkg.test]" variants
+    return [name for name in names if name != MODULE and not name.startswith(MODULE + ".")]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = private_name(path)
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def _run_go(
