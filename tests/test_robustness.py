@@ -252,13 +252,21 @@ def test_ctrl_c_stops_a_score_run_at_once_keeps_what_finished_and_leaves_no_proc
 # ------------------------------------------------------------------------------ 5. concurrent first-time setup
 
 
+SETUP_LANGUAGES = ("cpp", "java", "go", "rust", "js")  # those whose prepare() writes into the cache
+
+
 @pytest.mark.slow
 def test_two_concurrent_first_time_setups_of_one_cache_both_succeed(tmp_path, cache):
-    setups = [subprocess.Popen([*CLI, "setup", "cpp", "java"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    """Every language's prepare() takes a per-dependency lock and renames finished files into place."""
+    from lm_eval_octopack.executors.registry import get_language
+
+    setups = [subprocess.Popen([*CLI, "setup", *SETUP_LANGUAGES], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True) for _ in range(2)]  # fmt: skip
-    outputs = [setup.communicate(timeout=600)[0] for setup in setups]
+    outputs = [setup.communicate(timeout=900)[0] for setup in setups]
     assert [setup.returncode for setup in setups] == [0, 0], outputs
     assert not list(cache.rglob("*.tmp"))
+    reports = [get_language(name).check(cache) for name in SETUP_LANGUAGES]
+    assert [report.missing for report in reports if not report.ok] == []
 
 
 # --------------------------------------------------------------------------- 6. clear errors, not tracebacks
