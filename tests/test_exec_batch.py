@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lm_eval_octopack.executors.languages.exec_batch import Command, run_each
 from lm_eval_octopack.executors.types import Limits
-from test_executors_languages import cache_dir, sandbox, workdir  # noqa: F401 (fixtures)
+from test_executors_languages import cache_dir, workdir  # noqa: F401 (fixtures)
 
 LIMITS = Limits(run_timeout=1.0, max_output_bytes=1024)
 

@@ -18,7 +18,7 @@ from lm_eval_octopack.executors.languages.cpp import HELPER_HEADERS, _header_nam
 from lm_eval_octopack.executors.languages.cpp_merged import NotMergeable, analyze
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import QUICK, cache_dir, sandbox, workdir  # noqa: F401 (fixtures)
+from test_executors_languages import QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
 
 HELPERS = "using namespace std;\n" + "".join(f"#include<{name}>\n" for name in HELPER_HEADERS)
 TEST_HEAD = "#undef NDEBUG\n#include<assert.h>\n"

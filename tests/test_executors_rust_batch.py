@@ -16,7 +16,7 @@ import pytest
 from lm_eval_octopack.executors.languages import rust_merged
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import PROGRAMS, QUICK, RUST_TESTS, cache_dir, sandbox, workdir  # noqa: F401
+from test_executors_languages import PROGRAMS, QUICK, RUST_TESTS, cache_dir, workdir  # noqa: F401
 
 TESTS = "#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { %s }\n}\n"
 
