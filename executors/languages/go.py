@@ -36,7 +36,7 @@ from .prepare_lock import exclusive, private_name
 SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
 MODULE = "humanEval"
-INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); proxy.golang.org once"
+INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); the Go module proxy is needed once, by setup"
 BATCH_SIZE = 32  # programs per merged test binary: one link (~0.7 s) is spread over all of them
 TIMEOUT_MARK = "panic: test timed out after"
 RUN_MARGIN_SECONDS = 2.0  # a merged run's own -test.timeout fires first, as go test's does alone
