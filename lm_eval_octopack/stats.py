@@ -58,23 +58,25 @@ def paired_comparison(
     strata_b: Sequence[Sequence[float]],
     iterations: int = DEFAULT_ITERATIONS,
     seed: int = DEFAULT_SEED,
+    weights: Sequence[float] | None = None,
 ) -> PairedResult:
     """Compare per-problem values of A and B. Each stratum is one member task (a single task: one
-    stratum); ``strata_a[t][i]`` and ``strata_b[t][i]`` belong to the same problem."""
+    stratum); ``strata_a[t][i]`` and ``strata_b[t][i]`` belong to the same problem. ``weights``: one per
+    stratum for a weighted group mean (lm-eval's ``weight_by_size``: the stratum sizes); default plain."""
     a_values, b_values = _as_arrays(strata_a), _as_arrays(strata_b)
     for a, b in zip(a_values, b_values, strict=True):
         if a.shape != b.shape or a.size == 0:
             raise ValueError("each stratum needs the same, non-zero number of problems in both runs")
     differences = [b - a for a, b in zip(a_values, b_values, strict=True)]
     rng = np.random.default_rng(seed)
-    low, high = bootstrap_interval(differences, iterations, rng)
+    low, high = bootstrap_interval(differences, iterations, rng, weights)
     return PairedResult(
-        score_a=group_mean(a_values),
-        score_b=group_mean(b_values),
-        difference=group_mean(differences),
+        score_a=group_mean(a_values, weights),
+        score_b=group_mean(b_values, weights),
+        difference=group_mean(differences, weights),
         low=low,
         high=high,
-        p_value=sign_flip_p_value(differences, iterations, rng),
+        p_value=sign_flip_p_value(differences, iterations, rng, weights),
         problems=sum(d.size for d in differences),
     )
 
@@ -83,19 +85,26 @@ def _as_arrays(strata: Sequence[Sequence[float]]) -> list[np.ndarray]:
     return [np.asarray(values, dtype=float) for values in strata]
 
 
-def group_mean(strata: Sequence[np.ndarray]) -> float:
-    """Mean over strata of the mean over each stratum's problems."""
-    return float(np.mean([values.mean() for values in strata]))
+def group_mean(strata: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> float:
+    """Mean (weighted by ``weights``, default plain) over strata of the mean over each stratum's problems."""
+    return float(np.average([values.mean() for values in strata], weights=weights))
+
+
+def _normalised(weights: Sequence[float] | None, strata: int) -> np.ndarray:
+    array = np.ones(strata) if weights is None else np.asarray(weights, dtype=float)
+    return array / array.sum()
 
 
 def bootstrap_interval(
-    differences: Sequence[np.ndarray], iterations: int, rng: np.random.Generator
+    differences: Sequence[np.ndarray],
+    iterations: int,
+    rng: np.random.Generator,
+    weights: Sequence[float] | None = None,
 ) -> tuple[float, float]:
     """Percentile interval of the group mean difference, problems resampled within each stratum."""
-    totals = np.zeros(iterations)
-    for values in differences:
-        totals += _bootstrap_means(values, iterations, rng)
-    means = totals / len(differences)
+    means = np.zeros(iterations)
+    for weight, values in zip(_normalised(weights, len(differences)), differences, strict=True):
+        means += weight * _bootstrap_means(values, iterations, rng)
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     return float(low), float(high)
@@ -110,9 +119,15 @@ def _bootstrap_means(values: np.ndarray, iterations: int, rng: np.random.Generat
     return means
 
 
-def sign_flip_p_value(differences: Sequence[np.ndarray], iterations: int, rng: np.random.Generator) -> float:
+def sign_flip_p_value(
+    differences: Sequence[np.ndarray],
+    iterations: int,
+    rng: np.random.Generator,
+    weights: Sequence[float] | None = None,
+) -> float:
     """Two-sided p-value of the paired sign-flip test on the group mean difference."""
-    weighted = np.concatenate([values / (values.size * len(differences)) for values in differences])
+    shares = _normalised(weights, len(differences))
+    weighted = np.concatenate([share * values / values.size for share, values in zip(shares, differences, strict=True)])
     weighted = weighted[weighted != 0]  # a zero difference is the same under either sign
     if weighted.size == 0:
         return 1.0
@@ -150,3 +165,13 @@ def mean_interval(
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     return float(low), float(high)
+
+
+def group_mean_interval(
+    strata: Sequence[Sequence[float]],
+    weights: Sequence[float] | None = None,
+    iterations: int = DEFAULT_ITERATIONS,
+    seed: int = DEFAULT_SEED,
+) -> tuple[float, float]:
+    """95% interval of one run's group mean (weighted as ``group_mean``), items resampled within each member."""
+    return bootstrap_interval(_as_arrays(strata), iterations, np.random.default_rng(seed), weights)

@@ -16,6 +16,15 @@ _RESULTS_RE = re.compile(r"^results_(.+)\.json$")
 _SAMPLES_RE = re.compile(r"^samples_(.+)_([^_]+)\.jsonl$")
 
 ResultsSource = str | Path | Mapping[str, Any]
+HELDOUT_PREFIX = "instructeval_"
+#: Held-out groups with an aggregate score, as their group YAMLs define it (heldout/taskgen.py):
+#: pattern of member tasks -> weight_by_size (True: micro average over items, False: plain mean of members).
+#: The suite and paper-table groups (instructeval_mmlu, instructeval_table2, ...) have no aggregate score.
+HELDOUT_GROUPS = {
+    re.compile(r"^(instructeval_mmlu_\d+shot)_\w+$"): True,
+    re.compile(r"^(instructeval_bbh_\d+shot)_\w+$"): False,
+    re.compile(r"^(instructeval_hhh)_(?:harmless|helpful|honest|other)$"): False,
+}
 
 
 def build_report(paths: Iterable[ResultsSource], samples: Iterable[str | Path] = ()) -> Report:
@@ -146,6 +155,9 @@ def doc_counts(task_counts: Mapping[str, Any] | None, run_limit: Any) -> tuple[i
 
 def _add_samples(report: Report, task: str, lines: Iterable[Mapping[str, Any]]) -> None:
     parsed = parse_task(task)
+    if parsed is None and task.startswith(HELDOUT_PREFIX):
+        report.heldout_items[task] = heldout_item_scores(list(lines))
+        return
     if parsed is None or parsed[0] == GENERATION_ONLY:
         return
     report.samples = [record for record in report.samples if record.task != task]
@@ -173,3 +185,27 @@ def _sample_record(task: str, parsed: tuple[str, str], line: Mapping[str, Any]) 
         pass_at_1=None if pass_at_1 is None else float(pass_at_1),
         statuses=statuses,
     )
+
+
+def heldout_item_scores(lines: list[Mapping[str, Any]]) -> dict[str, list[float]]:
+    """Per-item values of each metric lm-eval logged (``"metrics": ["acc"]``, ``"acc": 1.0``), one filter
+    (the first by name, as ``compare`` picks it)."""
+    filters = sorted({str(line.get("filter", "none")) for line in lines})
+    scores: dict[str, list[float]] = {}
+    for line in lines:
+        if str(line.get("filter", "none")) != filters[0]:
+            continue
+        for metric in line.get("metrics") or []:
+            value = line.get(metric)
+            if isinstance(value, int | float):  # a bool too: lm-eval may log acc as true/false
+                scores.setdefault(str(metric), []).append(float(value))
+    return scores
+
+
+def heldout_group(task: str) -> tuple[str, bool] | None:
+    """``(group, weight_by_size)`` of a held-out task that belongs to a scored group, else None."""
+    for pattern, weight_by_size in HELDOUT_GROUPS.items():
+        match = pattern.match(task)
+        if match:
+            return match.group(1), weight_by_size
+    return None

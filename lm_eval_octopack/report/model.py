@@ -86,6 +86,8 @@ class Report:
     sources: list[str] = field(default_factory=list)
     #: task -> (docs scored, docs in the task; None where unknown) for tasks run on a subset (--limit)
     limited_tasks: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    #: held-out task -> metric -> per-item values, from its samples file
+    heldout_items: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     def task_score(self, scenario: str, language: str, metric: str) -> TaskScore | None:
         for score in self.scores.values():

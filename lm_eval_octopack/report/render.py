@@ -68,6 +68,8 @@ def _breakdown_sections(report: Report) -> list[tuple[str, list[str], list[list[
     from lm_eval_octopack.report import intervals
 
     sections = [(intervals.TITLE, intervals.HEADER, rows)] if (rows := intervals.interval_rows(report)) else []
+    if heldout := intervals.heldout_rows(report):
+        sections.append((intervals.HELDOUT_TITLE, intervals.HELDOUT_HEADER, heldout))
     for title, rows in [
         ("Fix: pass@1 by bug type", bug_type_breakdown(report)),
         ("Fix: pass@1 by bug-type group (paper: missing / excess / wrong logic)", bug_group_breakdown(report)),
