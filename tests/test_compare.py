@@ -212,3 +212,39 @@ def test_the_data_source_the_loader_records_is_compared_by_revision_and_hashes()
     hub_old = {"hub": "bigcode/humanevalpack", "revision": "1" * 40, "files": {"go.parquet": "abc"}}
     hub_new = {**hub_old, "revision": "2" * 40}
     assert [d["key"] for d in differences(provenance(hub_old), provenance(hub_new))] == ["tasks.t-go.dataset.revision"]
+
+
+def write_heldout_run(directory: Path, items: dict[str, list[float]]) -> Path:
+    """lm-eval-style held-out results and samples files: per-doc ``acc`` for each task."""
+    directory.mkdir()
+    for task, scores in items.items():
+        lines = [{"doc_id": i, "filter": "none", "metrics": ["acc"], "acc": score} for i, score in enumerate(scores)]
+        (directory / f"samples_{task}_{DATE}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    results = {task: {"acc,none": float(np.mean(scores)), "acc_stderr,none": 0.1} for task, scores in items.items()}
+    path = directory / f"results_{DATE}.json"
+    path.write_text(json.dumps({"results": results, "configs": {}, "config": {}}))
+    return path
+
+
+def held_out_suites(first: list[float], second: list[float]) -> dict[str, list[float]]:
+    return {"instructeval_mmlu_5shot_anatomy": first, "instructeval_mmlu_5shot_virology": second,
+            "instructeval_bbh_3shot_snarks": first, "instructeval_bbh_3shot_navigate": second,
+            "instructeval_hhh_harmless": first, "instructeval_hhh_honest": second}
+
+
+def test_held_out_groups_are_paired_within_members_and_aggregated_as_their_yaml(tmp_path):
+    items = held_out_suites([1.0] * 30, [0.0] * 10)
+    same = rows_by_name(compare_runs(load_run(write_heldout_run(tmp_path / "a", items)),
+                                     load_run(write_heldout_run(tmp_path / "b", items))))
+    for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh"):
+        result = same[(group, "acc")]
+        assert (result.difference, result.p_value, result.low, result.high, result.problems) == (0, 1.0, 0, 0, 40)
+    worse = rows_by_name(compare_runs(load_run(write_heldout_run(tmp_path / "c", items)),
+                                      load_run(write_heldout_run(tmp_path / "d", held_out_suites([0.0] * 30,
+                                                                                                 [0.0] * 10)))))
+    # mmlu pools its items (weight_by_size): 30 of 40 lost; bbh and hhh average their members: (1 + 0) / 2 lost
+    assert worse[("instructeval_mmlu_5shot", "acc")].difference == pytest.approx(-0.75)
+    assert worse[("instructeval_bbh_3shot", "acc")].difference == pytest.approx(-0.5)
+    assert worse[("instructeval_hhh", "acc")].difference == pytest.approx(-0.5)
+    assert all(worse[(group, "acc")].p_value < 0.01 and worse[(group, "acc")].high < 0
+               for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh"))

@@ -18,7 +18,7 @@ from typing import Any
 from lm_eval_octopack import provenance as prov
 from lm_eval_octopack import stats
 from lm_eval_octopack.humanevalpack.metrics import estimate_pass_at_k
-from lm_eval_octopack.report.load import _read_jsonl, _results_files, _samples_beside, model_name_of
+from lm_eval_octopack.report.load import _read_jsonl, _results_files, _samples_beside, heldout_group, model_name_of
 from lm_eval_octopack.report.model import GENERATION_ONLY, LANGUAGES, parse_task
 
 CODE_FILTER = "execution"
@@ -193,6 +193,7 @@ def compare_runs(
         if note:
             warnings.append(f"{task}: {note}")
     rows += _group_rows(run_a, run_b, common, iterations, seed)
+    rows += _heldout_group_rows(run_a, run_b, common, iterations, seed)
     found = prov.differences(run_a.provenance, run_b.provenance, common)
     warnings += prov.provenance_warnings(found, ablated)
     missing = prov.unrecorded(run_a.provenance, run_b.provenance)
@@ -256,6 +257,30 @@ def _group_rows(run_a: Run, run_b: Run, common: list[str], iterations: int, seed
     return rows
 
 
+def _heldout_group_rows(run_a: Run, run_b: Run, common: list[str], iterations: int, seed: int) -> list[Row]:
+    """Held-out groups with an aggregate score, weighted as their YAML says (mmlu: by items, micro)."""
+    groups: dict[str, list[str]] = {}
+    weighting: dict[str, bool] = {}
+    for task in common:
+        if found := heldout_group(task):
+            groups.setdefault(found[0], []).append(task)
+            weighting[found[0]] = found[1]
+    rows = []
+    for group, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        metrics = set.intersection(*(set(common_metrics(run_a.tasks[t], run_b.tasks[t])) for t in members))
+        for metric in sorted(metrics):
+            pairs = [paired_values(run_a.tasks[t], run_b.tasks[t], metric) for t in members]
+            if any(pair is None for pair in pairs):
+                continue
+            weights = [len(pair[0]) for pair in pairs] if weighting[group] else None
+            result = stats.paired_comparison([p[0] for p in pairs], [p[1] for p in pairs], iterations, seed, weights)
+            how = "items pooled (weight_by_size)" if weights else "mean"
+            rows.append(Row(group, metric, result, members=len(members), note=f"{how} of {len(members)} tasks"))
+    return rows
+
+
 def _members(tasks: list[str], scenarios: list[str]) -> list[str]:
     """One task per (scenario, language): ``humanevalfix-L`` and ``humanevalfixtests-L`` are the same."""
     chosen: dict[tuple[str, str], str] = {}
@@ -292,7 +317,8 @@ def _preamble(comparison: Comparison) -> list[str]:
         f"A: {comparison.run_a.describe()}",
         f"B: {comparison.run_b.describe()}",
         f"Scores x 100, B - A. {stats.METHOD}; {comparison.iterations} iterations, seed {comparison.seed}. "
-        "Group rows (Avg.) are plain means over their member tasks, resampled within each member.",
+        "Group rows (Avg.) aggregate their member tasks as the group does (plain mean; held-out mmlu: "
+        "items pooled), resampled within each member.",
         "Settings that differ (besides the model): "
         + (", ".join(sorted({item["knob"] for item in comparison.differences})) or "none"),
     ]
