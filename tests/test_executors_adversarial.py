@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lm_eval_octopack.executors import Limits, Program, SandboxUnavailable, ToolchainMissing, default_cache_dir
+from lm_eval_octopack.executors import Limits, Program, SandboxUnavailable, ToolchainMissing, Verdict, default_cache_dir
 from lm_eval_octopack.executors.backends.local import LocalBackend
 from lm_eval_octopack.executors.store import ResultStore
 
@@ -92,7 +94,10 @@ def host_secrets(scratch: Path) -> list[Path]:
     targets = [Path(__file__).resolve().parents[1] / "README.md", store.path, planted]
     targets += [path for path in (Path("/etc/shadow"),) if path.exists()]
     for path in targets:
-        assert path.read_bytes(), f"{path} must be readable outside the sandbox"
+        # os.access, not a read: opening and closing the store in this process would drop the POSIX locks that this
+        # process's SQLite connections hold on it, and the next process to close the store would delete its WAL
+        # under them (later tests then fail with "disk I/O error").
+        assert path.stat().st_size and os.access(path, os.R_OK), f"{path} must be readable outside the sandbox"
     return targets
 
 
@@ -188,6 +193,21 @@ def test_harness_still_works_after_the_corpus(arena: Arena, runs: dict[str, Lang
     run_language("python", arena, runs)
     backend = LocalBackend(workers=1, store=False, progress=False, scratch_dir=arena.scratch)
     assert backend.run([Program("python", "assert sum([1, 2]) == 3", LIMITS)])[0].status == "passed"
+
+
+def test_checking_the_read_targets_leaves_the_open_store_usable(tmp_path: Path) -> None:
+    """A regression: the arena once read the store's bytes, which dropped the locks that this process's open SQLite
+    connections held on it; the next process to close the store then removed its WAL, and every later test failed
+    with "disk I/O error"."""
+    store = ResultStore()
+    store.put("arena-regression", Verdict("passed"))
+    host_secrets(tmp_path)
+    other = "from lm_eval_octopack.executors.store import ResultStore; s = ResultStore(); s.count(); s.close()"
+    subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
+    store.put("arena-regression", Verdict("failed", "again"))
+    reopened = ResultStore(store.path)  # a new connection sees what the open one wrote
+    assert reopened.get("arena-regression") == Verdict("failed", "again")
+    assert reopened._connection().execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 BATCHING = ("python", "js", "go", "java", "cpp", "rust")  # languages that run many programs per sandbox or per compile
