@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from _common import base_parser, evaluate, markdown_table, paired_tasks, pass_at_1, percent, write_report
 
-LANGUAGES = ["python", "js", "java", "go", "cpp", "rust"]
+from lm_eval_octopack.language_facts import LANGUAGES
 
 
 def main(argv: list[str] | None = None) -> list[list]:

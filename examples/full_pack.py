@@ -14,7 +14,8 @@ from __future__ import annotations
 from _common import base_parser, save_results, write_report
 from lm_eval.loggers import EvaluationTracker
 
-LANGUAGES = ["python", "js", "java", "go", "cpp", "rust"]
+from lm_eval_octopack.language_facts import LANGUAGES
+
 SCENARIOS = ["humanevalfixtests", "humanevalexplainsynthesize", "humanevalsynthesize"]
 
 

@@ -13,10 +13,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from ..language_facts import LANGUAGES
+
 Status = Literal["passed", "failed", "timeout", "compile_error", "error"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "timeout", "compile_error", "error")
 
-LANGUAGES: tuple[str, ...] = ("python", "js", "java", "go", "cpp", "rust")
+__all__ = ["LANGUAGES", "STATUSES", "VERDICT_RULES_VERSION", "Limits", "Program", "Status", "Verdict", "excerpt"]
 
 #: Part of every stored verdict's key: bump it when a change to the executors can change a
 #: verdict, so that result stores written by an older version are not trusted.

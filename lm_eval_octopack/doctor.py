@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lm_eval_octopack.humanevalpack.languages import LANGUAGES
+from lm_eval_octopack.language_facts import LANGUAGES
 
 DESCRIPTIONS = {
     "doctor": "Report toolchains and dependencies per language.",

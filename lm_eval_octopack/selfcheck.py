@@ -16,7 +16,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-LANGUAGES = ("python", "js", "java", "go", "cpp", "rust")
+from lm_eval_octopack.language_facts import LANGUAGES
+
 ALL = frozenset(range(164))
 #: Known flaky canonical solutions, left out of exact comparisons: Rust/32 (Newton's method on
 #: random polynomials) hangs in about half of its runs; Go/95 depends on map iteration order.

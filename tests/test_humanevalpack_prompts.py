@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lm_eval_octopack.humanevalpack.languages import LANGUAGES, SCENARIOS, get_language
+from lm_eval_octopack.humanevalpack.languages import LANGUAGES, SCENARIOS
 from lm_eval_octopack.humanevalpack.prompts import (
     TEMPLATES,
     build_encoder_prompt,
@@ -27,6 +27,7 @@ from lm_eval_octopack.humanevalpack.prompts import (
     stop_words,
     templates_for,
 )
+from lm_eval_octopack.language_facts import language_facts
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "prompts.json").read_text())
 GOLDEN_LANGUAGES = ("python", "java", "rust")
@@ -76,7 +77,7 @@ def test_unknown_template_scenario_and_language_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="known scenarios: fixtests, fixdocs"):
         templates_for("fix")
     with pytest.raises(ValueError, match="known languages"):
-        get_language("javascript")
+        language_facts("javascript")
 
 
 @pytest.mark.parametrize("key", sorted(GOLDEN["stop_words"]))
@@ -99,10 +100,10 @@ def test_template_table_is_complete() -> None:
 
 
 def test_language_table() -> None:
-    assert [get_language(name).display_name for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "C++", "Rust"]
-    assert [get_language(name).task_prefix for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "CPP", "Rust"]
-    assert [get_language(name).file_extension for name in LANGUAGES] == ["py", "js", "java", "go", "cpp", "rs"]
-    assert get_language("js").metric_name == "javascript"
+    assert [language_facts(name).display_name for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "C++", "Rust"]
+    assert [language_facts(name).task_prefix for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "CPP", "Rust"]
+    assert [language_facts(name).file_extension for name in LANGUAGES] == ["py", "js", "java", "go", "cpp", "rs"]
+    assert language_facts("js").metric_name == "javascript"
 
 
 def test_readable_structure_of_real_prompts(humanevalpack_dir: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lm_eval_octopack.data import MINI_DATA_DIR, mini_build
+from lm_eval_octopack.language_facts import language_facts
 
 LANGUAGES = mini_build.LANGUAGES
 
@@ -36,9 +37,9 @@ def test_files_match_their_source():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_rows_follow_the_dataset_conventions(language):
     rows = mini_rows(language)
-    assert [row["task_id"] for row in rows] == [f"{mini_build.TASK_PREFIX[language]}/{i}" for i in range(3)]
+    assert [row["task_id"] for row in rows] == [f"{language_facts(language).task_prefix}/{i}" for i in range(3)]
     for row in rows:
-        assert row["instruction"] == (f"Write a {mini_build.LANGUAGE_NAME[language]} function `{row['signature']}` "
+        assert row["instruction"] == (f"Write a {language_facts(language).display_name} function `{row['signature']}` "
                                       f"to solve the following problem:\n{row['docstring']}")
         assert row["canonical_solution"] != row["buggy_solution"]
         assert row["entry_point"] in row["declaration"] and row["entry_point"] in row["test"]

@@ -11,10 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from lm_eval_octopack.language_facts import LANGUAGES, language_facts
+
 MINI_DIR = Path(__file__).resolve().parent / "mini"
-LANGUAGES = ("python", "js", "java", "go", "cpp", "rust")
-TASK_PREFIX = {"python": "Python", "js": "JavaScript", "java": "Java", "go": "Go", "cpp": "CPP", "rust": "Rust"}
-LANGUAGE_NAME = {"python": "Python", "js": "JavaScript", "java": "Java", "go": "Go", "cpp": "C++", "rust": "Rust"}
 
 RUST_USES = (
     "\nuse std::{slice::Iter, cmp::{max, self}, mem::replace, collections::{HashSet, HashMap}, ops::Index, "
@@ -174,9 +173,10 @@ def build_rows(language: str) -> list[dict]:
 
 def _row(language: str, index: int, problem: Problem) -> dict:
     summary, bug_type = PROBLEMS[index]
+    facts = language_facts(language)
     docstring = summary + "".join(f"\n>>> {call}\n{result}" for call, result in problem.examples)
     row = {
-        "task_id": f"{TASK_PREFIX[language]}/{index}",
+        "task_id": f"{facts.task_prefix}/{index}",
         "canonical_solution": problem.canonical,
         "buggy_solution": problem.buggy,
         "bug_type": bug_type,
@@ -184,7 +184,7 @@ def _row(language: str, index: int, problem: Problem) -> dict:
         "entry_point": problem.entry_point,
         "signature": problem.signature,
         "docstring": docstring,
-        "instruction": f"Write a {LANGUAGE_NAME[language]} function `{problem.signature}` to solve the following "
+        "instruction": f"Write a {facts.display_name} function `{problem.signature}` to solve the following "
         f"problem:\n{docstring}",
     }
     row.update(LAYOUTS[language](problem, docstring))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .languages import get_language
+from lm_eval_octopack.language_facts import language_facts
 
 PYTHON_IMPORT_HELPER: tuple[str, ...] = (
     "import math",
@@ -87,7 +87,7 @@ def reference_text(doc: Mapping[str, str]) -> str:
 
 def assemble_programs(doc: Mapping[str, str], language: str, final_codes: Sequence[str]) -> list[str]:
     """Full test programs, one per final code, in order (all samples of one problem; see the Go note above)."""
-    get_language(language)
+    language_facts(language)
     reference = reference_text(doc)
     candidates = assemble_candidates(doc, language, final_codes)
     return [candidate + "\n" + reference for candidate in candidates]
@@ -95,7 +95,7 @@ def assemble_programs(doc: Mapping[str, str], language: str, final_codes: Sequen
 
 def assemble_candidates(doc: Mapping[str, str], language: str, final_codes: Sequence[str]) -> list[str]:
     """The per-language candidate programs (without the appended tests), as the reference hands them to the metric."""
-    get_language(language)
+    language_facts(language)
     if language == "python":
         helper = "\n".join(PYTHON_IMPORT_HELPER)
         return [(helper + "\n" + code).strip() for code in final_codes]

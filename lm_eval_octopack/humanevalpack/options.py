@@ -31,11 +31,11 @@ import os
 from dataclasses import asdict, dataclass, fields
 
 from lm_eval_octopack.executors.types import Limits
+from lm_eval_octopack.language_facts import language_facts
 
-#: The reference's per-language timeouts (bigcode ``LANGUAGE_TO_TIMEOUT``), used for the run
-#: step. The reference applies the same number to compiling; we give compiling its own budget
+#: The run step defaults to the reference's per-language timeout (``LanguageFacts.run_timeout``).
+#: The reference applies the same number to compiling; we give compiling its own budget
 #: so that a slow compile on a loaded machine cannot turn into a false failure.
-REFERENCE_RUN_TIMEOUT = {"python": 10.0, "js": 10.0, "java": 10.0, "go": 20.0, "cpp": 60.0, "rust": 300.0}
 DEFAULT_COMPILE_TIMEOUT = 120.0
 #: ``--metadata prompt=chat``: chat-template mode (not reference parity), post-processed as ``instruct``.
 CHAT_PROMPT = "chat"
@@ -80,7 +80,7 @@ class RunOptions:
     def limits(self, language: str) -> Limits:
         return Limits(
             compile_timeout=self.compile_timeout or DEFAULT_COMPILE_TIMEOUT,
-            run_timeout=self.run_timeout or REFERENCE_RUN_TIMEOUT[language],
+            run_timeout=self.run_timeout or language_facts(language).run_timeout,
         )
 
     def to_json(self) -> str:

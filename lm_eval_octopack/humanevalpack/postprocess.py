@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .languages import check_scenario, get_language
+from lm_eval_octopack.language_facts import language_facts
+
+from .languages import check_scenario
 from .prompts import END_OF_TEXT, check_template, prompt_base, stop_words
 
 JAVA_MAIN_SIGNATURE = "public static void main"
@@ -30,7 +32,7 @@ def remove_last_block(code: str, language: str, stop_words: Sequence[str] | None
     for the class and method braces already open) and cut where the count reaches 0; braces in strings and comments
     count too, as in the reference.
     """
-    lang = get_language(language)
+    lang = language_facts(language)
     words = list(lang.stop_words) + [END_OF_TEXT] if stop_words is None else stop_words
     code = cut_at_stop_words(code, words)
     if language == "python":

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .languages import check_scenario, get_language
+from lm_eval_octopack.language_facts import language_facts
+
+from .languages import check_scenario
 
 _INSTRUCTION_PREAMBLE = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request."
@@ -93,7 +95,7 @@ def prompt_base(doc: Mapping[str, str], scenario: str, language: str) -> str:
     Rust declarations get ``fn main(){}\\n`` in front (Rust prompts already start with it).
     """
     check_scenario(scenario)
-    get_language(language)
+    language_facts(language)
     if scenario in ("fixdocs", "synthesize"):
         return doc["prompt"]
     if language == "rust":
@@ -119,7 +121,7 @@ def instruction_and_context(
         return instruction, base + doc["canonical_solution"]
     if scenario == "explainsynthesize":
         return (
-            f"Write functional code in {get_language(language).display_name} according to the description.",
+            f"Write functional code in {language_facts(language).display_name} according to the description.",
             _description(doc, description),
         )
     return doc["instruction"].strip(), None
@@ -160,7 +162,7 @@ def build_prompt(
 
 
 def _fix_prompt(doc: Mapping[str, str], language: str, template: str, instruction: str, context: str, base: str) -> str:
-    file_name = f"{doc['entry_point']}.{get_language(language).file_extension}"
+    file_name = f"{doc['entry_point']}.{language_facts(language).file_extension}"
     if template == "file":
         return f"<file_name>\n{file_name}\n<commit_before>\n{context}\n<commit_msg>\n{instruction}<commit_after>\n{base}"
     if template == "starcodercommit":
@@ -199,7 +201,7 @@ def stop_words(language: str, scenario: str, template: str) -> list[str]:
     if template in _TEMPLATE_STOP_REPLACEMENTS:
         words = list(_TEMPLATE_STOP_REPLACEMENTS[template])
     else:
-        words = list(get_language(language).stop_words) + list(_TEMPLATE_STOP_EXTRAS.get(template, ()))
+        words = list(language_facts(language).stop_words) + list(_TEMPLATE_STOP_EXTRAS.get(template, ()))
     return words + [END_OF_TEXT]
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
-LANGUAGES = ["python", "js", "java", "go", "cpp", "rust"]
-LANGUAGE_LABELS = {"python": "Python", "js": "JavaScript", "java": "Java", "go": "Go", "cpp": "C++", "rust": "Rust"}
+from lm_eval_octopack.language_facts import FACTS
+
+LANGUAGES = list(FACTS)
+LANGUAGE_LABELS = {name: facts.display_name for name, facts in FACTS.items()}
 SCENARIOS = ["HumanEvalFix", "HumanEvalExplain", "HumanEvalSynthesize", "HumanEvalFixDocs"]
 GENERATION_ONLY = "HumanEvalExplainDescribe"
 _TASK_SCENARIO = {
@@ -88,6 +90,8 @@ class Report:
     limited_tasks: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     #: held-out task -> metric -> per-item values, from its samples file
     heldout_items: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    #: task -> items scored (lm-eval's ``n-samples`` ``effective``), for tasks we do not tabulate
+    item_counts: dict[str, int] = field(default_factory=dict)
 
     def task_score(self, scenario: str, language: str, metric: str) -> TaskScore | None:
         for score in self.scores.values():
