@@ -219,3 +219,37 @@ def test_limited_held_out_tasks_are_named_too(tmp_path: Path):
 def test_main_report_says_partial_run_on_the_console(capsys):
     assert main_report([str(RESULTS_FILE), "--compare", "OctoCoder"]) == 0
     assert "PARTIAL RUN (--limit)" in capsys.readouterr().out
+
+
+def held_out_results(n_samples: bool = True) -> dict:
+    scores = {"instructeval_mmlu_5shot_anatomy": (1.0, 3), "instructeval_mmlu_5shot_virology": (0.0, 1),
+              "instructeval_bbh_3shot_snarks": (1.0, 3), "instructeval_bbh_3shot_navigate": (0.0, 1),
+              "instructeval_drop_3shot": (0.3, 10), "instructeval_crass_3shot": (0.6, 10)}
+    results = {task: {"acc,none": score} for task, (score, _) in scores.items()}
+    results["humanevalsynthesize-python"] = {"pass@1,execution": 0.4}
+    counts = {task: {"original": items, "effective": items} for task, (_, items) in scores.items()}
+    return {"results": results, "n-samples": counts if n_samples else {}, "config": {}, "model_name": "m"}
+
+
+def test_held_out_tables_aggregate_a_missing_group_score_from_its_members_as_its_yaml():
+    # mmlu micro over items (3 of 4 pass), bbh the plain mean of its members; both partial groups (†),
+    # so Table 2's Avg is marked too; HumanEval is humanevalsynthesize-python's pass@1
+    markdown = render_markdown(build_report([held_out_results()]))
+    assert "| m (this run) | - | 75.0† | 50.0† | 30.0 | 60.0 | 40.0 | 51.0† |" in markdown
+    assert "instructeval_mmlu_5shot: no group score in the results; micro over 4 items (weight_by_size) of 2 " \
+           "member tasks, of the group's 57" in markdown
+    assert "instructeval_bbh_3shot: no group score in the results; plain mean of 2 member tasks" in markdown
+
+
+def test_held_out_tables_prefer_the_recorded_group_score_and_need_item_counts_for_a_micro_average():
+    with_group = held_out_results()
+    with_group["groups"] = {"instructeval_mmlu_5shot": {"acc,none": 0.511}}
+    assert "| m (this run) | - | 51.1 | 50.0† |" in render_markdown(build_report([with_group]))
+    assert "| m (this run) | - | - | 50.0† |" in render_markdown(build_report([held_out_results(n_samples=False)]))
+
+
+def test_held_out_tables_label_a_limited_run_beside_the_published_rows():
+    results = held_out_results()
+    results["n-samples"]["instructeval_crass_3shot"] = {"original": 274, "effective": 10}
+    text = render_markdown(build_report([results]))
+    assert "| m, PARTIAL RUN (--limit) (this run) | - |" in text

@@ -128,6 +128,9 @@ def _add_results(report: Report, results: Mapping[str, Any], origin: str) -> Non
         parsed = parse_task(task)
         if parsed is None:
             report.other_results[task] = dict(task_results)
+            effective = (n_samples.get(task) or {}).get("effective")
+            if isinstance(effective, int):
+                report.item_counts[task] = effective
             continue
         scenario, language = parsed
         if scenario == GENERATION_ONLY:

@@ -108,9 +108,22 @@ def _heldout(report: Report, fmt: str) -> str | None:
         return None
     from lm_eval_octopack.heldout.tables import render_tables
 
-    # the held-out tables read lm-eval's results layout: task and group scores by name
-    layout = {"results": results, "groups": results, "model_name": report.model_name}
-    return render_tables(layout, "markdown" if fmt == "markdown" else "text")
+    return render_tables(heldout_layout(report), "markdown" if fmt == "markdown" else "text")
+
+
+def heldout_layout(report: Report) -> dict[str, Any]:
+    """lm-eval's results layout for the held-out tables: task and group scores by name, item counts (a group
+    aggregated from its members weights by them) and Table 2's HumanEval cell, humanevalsynthesize-python."""
+    results = report.heldout_results()
+    counts = {task: len(next(iter(items.values()), [])) for task, items in report.heldout_items.items()}
+    counts = {task: count for task, count in {**report.item_counts, **counts}.items() if count}
+    humaneval = report.task_score("HumanEvalSynthesize", "python", "pass@1")
+    if humaneval is not None:
+        results = {**results, humaneval.task: {"pass@1,execution": humaneval.metrics["pass@1"]}}
+    n_samples = {task: {"effective": count} for task, count in counts.items()}
+    limited = any(task in report.limited_tasks for task in results)  # never beside published rows unlabelled
+    name = f"{report.model_name}, {LIMITED_TITLE}" if limited else report.model_name
+    return {"results": results, "groups": results, "n-samples": n_samples, "model_name": name}
 
 
 # --------------------------------------------------------------------------- console
