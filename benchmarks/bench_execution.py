@@ -8,6 +8,14 @@ Arms
   ours      ``get_backend("local")`` with a throwaway result store (dedup + batching + warm toolchains + sandbox).
 
 Program sets
+  generations  (default) every saved model-generations file under ``<shared data>/generations`` for the language
+             (``<model>_humaneval<task>-<language>[_flat].json``; one set per task: fixtests, synthesize,
+             explainsynthesize), each sample assembled as the reference does, duplicates kept: the baseline pays
+             each again (its measured time of that distinct program), ours runs them all through its dedup.
+             ``--sample N`` runs a fixed, seeded subset of N problems (``--seed``), the same for both arms.
+             Each set also reports ``hang_rate`` and the cost of ``hangs`` and ``slow`` programs (finishing in
+             over SLOW_FACTOR x the median baseline time) in both arms, and ``ours_time``: our core-seconds split
+             by verdict status (the seconds the executor attributes to each program) and the unattributed rest.
   reference  canonical + buggy solution of each problem (prompt + solution), assembled as the reference does
              (``lm_eval_octopack.humanevalpack.assemble.assemble_programs``).
   synthetic  n=20 samples per problem drawn with a skewed distribution from {canonical, buggy, two trivially
@@ -25,7 +33,8 @@ overall ratio: ``speedup_ceiling`` is the ratio an executor costing nothing but 
 therefore also reports ``speedup_without_timeouts``: both arms on the programs that
 timed out in neither (ours re-run on that subset with a fresh store, the baseline's measured per-program times).
 
-Example: python benchmarks/bench_execution.py --limit 20 --languages cpp java --out bench.json
+Examples: python benchmarks/bench_execution.py --languages python java --sample 10 --workers 1
+          python benchmarks/bench_execution.py --limit 20 --languages cpp java --sets reference --out bench.json
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ REFERENCE_WORKERS = {"java": 1, "rust": 1}
 CARGO_START_ALLOWANCE = 2.0
 COMPILE_TIMEOUT = {"python": 10, "js": 10, "java": 60, "go": 60, "cpp": 60, "rust": 300}
 COMMENT = {"python": "#", "js": "//", "java": "//", "go": "//", "cpp": "//", "rust": "//"}
+SLOW_FACTOR = 10  # a finishing program this many times slower than its set's median is "slow"
 SAMPLE_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # canonical, buggy, variant 1, variant 2
 RUST_CARGO = '[package]\nname = "rust"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nrand = "0.4"\nregex = "1"\nmd5 = "0.7.0"\n'
 
@@ -107,6 +117,43 @@ def synthetic_cases(language: str, docs: list[dict], n: int, seed: int = 0) -> l
         codes = [options[rng.choices(range(4), SAMPLE_WEIGHTS)[0]] for _ in range(n)]
         cases += [Case(doc["task_id"], language, text) for text in assemble_programs(doc, language, codes)]
     return cases
+
+
+def generation_files(language: str) -> dict[str, Path]:
+    """Task name -> saved-generations file for ``language`` (``<model>_humaneval<task>-<language>[_flat].json``)."""
+    files = {}
+    for path in sorted((data_dir() / "generations").glob(f"*_humaneval*-{language}*.json")):
+        task = path.stem.split("_humaneval", 1)[1].removesuffix("_flat")
+        if task.rsplit("-", 1)[1] == language:
+            files[task.rsplit("-", 1)[0]] = path
+    return files
+
+
+def load_generations(path: Path, problems: int) -> list[list[str]]:
+    """One list of final codes per problem; a flat, problem-major file is regrouped (item i is problem i // n)."""
+    items = json.loads(path.read_text())
+    if len(items) == problems:
+        return [list(samples) for samples in items]
+    per_problem, remainder = divmod(len(items), problems)
+    if remainder or not per_problem:
+        raise ValueError(f"{path.name}: {len(items)} items cannot be {problems} problems' samples")
+    flat = [item[0] if isinstance(item, list) else item for item in items]
+    return [flat[i * per_problem : (i + 1) * per_problem] for i in range(problems)]
+
+
+def generation_cases(language: str, docs: list[dict], generations: list[list[str]]) -> list[Case]:
+    """Every saved sample, duplicates kept (a real run executes them all), assembled as the reference does."""
+    cases = []
+    for doc, codes in zip(docs, generations, strict=True):
+        cases += [Case(doc["task_id"], language, text) for text in assemble_programs(doc, language, codes)]
+    return cases
+
+
+def sample_problems(total: int, size: int | None, seed: int) -> list[int]:
+    """A fixed, seeded subset of problem indices (sorted), the same for both arms and every set."""
+    if not size or size >= total:
+        return list(range(total))
+    return sorted(random.Random(seed).sample(range(total), size))
 
 
 # ------------------------------------------------------------------------------------------------ baseline arm
@@ -253,7 +300,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--synthetic-limit", type=int, default=None, help="problems in the n=20 set (default --limit)")
     parser.add_argument("--samples", type=int, default=20, help="samples per problem in the synthetic set")
     parser.add_argument("--arms", nargs="+", default=["baseline", "ours"], choices=["baseline", "ours"])
-    parser.add_argument("--sets", nargs="+", default=["reference", "synthetic"], choices=["reference", "synthetic"])
+    parser.add_argument("--sets", nargs="+", default=["generations"], choices=["generations", "reference", "synthetic"],
+                        help="generations: every saved model-generations file for the language (default)")
+    parser.add_argument("--sample", type=int, default=None,
+                        help="a seeded random subset of N problems (after --limit), the same for both arms and sets")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--run-timeout", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("bench_execution.json"))
@@ -278,18 +329,25 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def bench_language(language: str, args, runner: ReferenceRunner | None, scratch: Path) -> dict:
-    docs = load_docs(language, args.limit)
+    all_docs = load_docs(language, None)
+    chosen = sample_problems(len(all_docs[: args.limit] if args.limit else all_docs), args.sample, args.seed)
+    docs = [all_docs[i] for i in chosen]
     sets = {}
+    if "generations" in args.sets:
+        for task, path in generation_files(language).items():
+            generations = load_generations(path, len(all_docs))
+            sets[task] = generation_cases(language, docs, [generations[i] for i in chosen])
     if "reference" in args.sets:
         sets["reference"] = reference_cases(language, docs)
     if "synthetic" in args.sets:
         synthetic_docs = docs[: args.synthetic_limit] if args.synthetic_limit else docs
         sets["synthetic"] = synthetic_cases(language, synthetic_docs, args.samples)
-    result: dict = {"sets": {}, "summary": {}}
+    result: dict = {"problems": [doc["task_id"] for doc in docs], "sets": {}, "summary": {}}
     for set_name, cases in sets.items():
         entry = bench_set(language, cases, args, runner, scratch)
         result["sets"][set_name] = entry
-        keys = ("programs", "unique", "baseline_s", "ours_s", "speedup", "wall_speedup", "speedup_without_timeouts")
+        keys = ("programs", "unique", "baseline_s", "ours_s", "speedup", "wall_speedup", "speedup_without_timeouts",
+                "hang_rate", "mismatches")
         result["summary"][set_name] = {k: entry.get(k) for k in keys}
     return result
 
@@ -323,7 +381,9 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
             {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
         )
         entry["ours_workers"] = args.workers
+        entry["ours_time"] = where_time_goes(cases, verdicts, wall * args.workers)
         if runner is not None:
+            entry.update(hangs_and_slow(cases, verdicts, by_source, scale * baseline_workers, args.run_timeout))
             entry.update(without_timeouts(cases, verdicts, by_source, scale, args, scratch, baseline_workers))
     entry["speedup"], entry["wall_speedup"] = None, None
     if entry["baseline_s"] and entry["ours_s"]:
@@ -340,6 +400,47 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
             {"task_id": t, "baseline": b, "ours": o, "known_flaky": t in KNOWN_FLAKY} for t, b, o in mismatches
         ]
     return entry
+
+
+def where_time_goes(cases: list[Case], verdicts: list, ours_core_s: float) -> dict:
+    """Our core-seconds split by verdict: the seconds the executor attributes to each distinct program (its run,
+    plus its share of a batch's compile), and what is left (sandbox and server starts, scheduling, the store)."""
+    seen: dict[str, object] = {}
+    for case, verdict in zip(cases, verdicts, strict=True):
+        seen.setdefault(case.source, verdict)
+    by_status: Counter = Counter()
+    for verdict in seen.values():
+        by_status[verdict.status] += verdict.seconds
+    attributed = sum(by_status.values())
+    split = {f"{status}_s": round(seconds, 2) for status, seconds in sorted(by_status.items())}
+    return {"core_s": round(ours_core_s, 2), **split, "unattributed_s": round(ours_core_s - attributed, 2)}
+
+
+def hangs_and_slow(cases: list[Case], verdicts: list, by_source: dict, core_scale: float, run_timeout: float) -> dict:
+    """Hangs (timeouts in either arm) and slow programs (finish, but take over SLOW_FACTOR x the set's median
+    baseline time), counted as a real run has them (every duplicate), with what each arm spends on them."""
+    timed_out = {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
+    timed_out |= {source for source, (_, seconds) in by_source.items() if seconds >= run_timeout}
+    finishing = sorted(t for source, (_, t) in by_source.items() if source not in timed_out)
+    median = finishing[len(finishing) // 2] if finishing else 0.0
+    slow = {s for s, (_, t) in by_source.items() if s not in timed_out and t > SLOW_FACTOR * median}
+    ours_seconds = {c.source: v.seconds for c, v in zip(cases, verdicts, strict=True)}
+
+    def cost(group: set[str]) -> dict:
+        samples = [c for c in cases if c.source in group]
+        return {
+            "distinct": len(group),
+            "samples": len(samples),
+            "baseline_core_s": round(sum(by_source[c.source][1] for c in samples) * core_scale, 2),
+            "ours_core_s": round(sum(ours_seconds[s] for s in group), 2),  # ours runs each distinct program once
+        }
+
+    return {
+        "hang_rate": round(sum(c.source in timed_out for c in cases) / max(1, len(cases)), 4),
+        "hangs": cost(timed_out),
+        "baseline_median_s": round(median, 3),
+        "slow": cost(slow),
+    }
 
 
 def timeout_ceiling(baseline_core_s: float, timed_out: int, run_timeout: float) -> dict:
@@ -376,7 +477,8 @@ def without_timeouts(
 
 def totals(languages: dict, workers: int) -> dict:
     out = {}
-    for set_name in ("reference", "synthetic"):
+    set_names = dict.fromkeys(name for lang in languages.values() for name in lang["sets"])
+    for set_name in set_names:
         rows = [lang["sets"][set_name] for lang in languages.values() if set_name in lang["sets"]]
         if not rows or any(r["baseline_s"] is None or r["ours_s"] is None for r in rows):
             continue

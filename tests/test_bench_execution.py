@@ -51,3 +51,32 @@ def test_the_hang_ceiling_is_the_baseline_over_the_time_hangs_cost_in_any_pipeli
     bench = _load_benchmark()
     assert bench.timeout_ceiling(100.0, 2, 10.0) == {"timeout_floor_core_s": 20.0, "speedup_ceiling": 5.0}
     assert bench.timeout_ceiling(100.0, 0, 10.0)["speedup_ceiling"] is None
+
+
+def test_saved_generations_load_per_task_regrouped_and_sampled_the_same_for_both_arms(tmp_path: Path, monkeypatch):
+    bench = _load_benchmark()
+    generations = tmp_path / "generations"
+    generations.mkdir()
+    nested = [[f"p{i}s{j}" for j in range(2)] for i in range(3)]
+    (generations / "m_humanevalfixtests-python.json").write_text(json.dumps(nested))
+    flat = [[f"p{i}s{j}"] for i in range(3) for j in range(2)]  # problem-major, one-item lists
+    (generations / "m_humanevalexplainsynthesize-python_flat.json").write_text(json.dumps(flat))
+    (generations / "m_humanevalsynthesize-java.json").write_text(json.dumps(nested))
+    monkeypatch.setenv("OCTOPACK_SHARED_DATA", str(tmp_path))
+
+    files = bench.generation_files("python")
+    assert sorted(files) == ["explainsynthesize", "fixtests"]
+    assert bench.load_generations(files["fixtests"], 3) == nested
+    assert bench.load_generations(files["explainsynthesize"], 3) == nested
+
+    subset = bench.sample_problems(164, 10, seed=0)
+    assert subset == sorted(set(subset)) and len(subset) == 10 and subset == bench.sample_problems(164, 10, seed=0)
+    assert bench.sample_problems(5, None, seed=0) == [0, 1, 2, 3, 4]
+
+
+def test_generation_cases_keep_every_duplicate_and_append_the_tests():
+    bench = _load_benchmark()
+    doc = {"task_id": "Python/0", "test": "assert f() == 1\n"}
+    cases = bench.generation_cases("python", [doc], [["def f():\n    return 1\n"] * 3])
+    assert len(cases) == 3 and len({c.source for c in cases}) == 1
+    assert cases[0].source.rstrip().endswith("assert f() == 1") and "def f():" in cases[0].source
