@@ -253,3 +253,70 @@ def test_held_out_tables_label_a_limited_run_beside_the_published_rows():
     results["n-samples"]["instructeval_crass_3shot"] = {"original": 274, "effective": 10}
     text = render_markdown(build_report([results]))
     assert "| m, PARTIAL RUN (--limit) (this run) | - |" in text
+
+
+def write_recorded_run(directory: Path, prompt: str, python_version: str, verdicts: list[list[dict]] | None = None,
+                       codes: list[list[str]] | None = None) -> Path:
+    """A results file with a task config and a provenance sidecar as lm-eval-octopack writes them, and samples."""
+    date = "2025-02-01T00-00-00.000000"
+    directory.mkdir(parents=True)
+    task = "humanevalsynthesize-python"
+    verdicts = verdicts or [[{"status": "passed", "passed": True, "seconds": 0.5}]]
+    lines = [{"doc_id": index, "doc": {"task_id": f"Python/{index}", "octopack_options": {"prompt": prompt}},
+              "filter": "execution", "verdicts": doc_verdicts,
+              **({"filtered_resps": [codes[index]]} if codes else {})} for index, doc_verdicts in enumerate(verdicts)]
+    (directory / f"samples_{task}_{date}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = {"dataset_kwargs": {"language": "python"}, "generation_kwargs": {"temperature": 0.2},
+              "metadata": {"version": 1.0, "data_source": [{"hub": "bigcode/humanevalpack", "revision": "abc123def456",
+                                                            "files": {"python.jsonl": "f" * 64}}]}}
+    results = {"results": {task: {"pass@1,execution": 1.0}}, "configs": {task: config},
+               "config": {"model": "hf", "model_args": "pretrained=org/m", "random_seed": 0}, "lm_eval_version": "0.4.13"}
+    (directory / f"results_{date}.json").write_text(json.dumps(results))
+    sidecar = {"octopack_version": "9.9", "verdict_rules_version": 2, "sandbox": "bwrap",
+               "toolchains": {"python": {"python": python_version}}, "dataset_files": {}}
+    (directory / f"provenance_{date}.json").write_text(json.dumps(sidecar))
+    return directory
+
+
+def test_report_prints_each_runs_provenance_and_where_two_runs_differ(tmp_path: Path):
+    first = write_recorded_run(tmp_path / "a", "instruct", "3.11.7")
+    second = write_recorded_run(tmp_path / "b", "octocoder", "3.12.1")
+    markdown = render_markdown(build_report([first, second]))
+    assert "## Provenance of run 1: org/m (" in markdown and "## Provenance of run 2: org/m (" in markdown
+    for row in ["| Model | hf org/m |", "| lm-eval-octopack | 9.9 |", "| lm-eval | 0.4.13 |",
+                "| Dataset | bigcode/humanevalpack @ abc123def456 (sha256 python.jsonl ffffffffffff) |",
+                "| Toolchains | python: python=3.11.7 |", "| Verdict rules | 2 |", "| Sandbox | bwrap |",
+                "| Seeds | random_seed=0 |", "| Prompt template | instruct |", "| Prompt template | octocoder |",
+                "| Generation kwargs | temperature=0.2 |", "| --limit | none |", "| Backend | unknown |"]:
+        assert row in markdown, row
+    assert ('Run 2 differs from run 1 in prompt, toolchains (tasks.humanevalsynthesize-python.prompt: "instruct" vs '
+            '"octocoder"; toolchains.python.python: "3.11.7" vs "3.12.1").') in markdown
+    console = Console(record=True, width=250)
+    render_console(build_report([first, second]), console=console)
+    assert "Run 2 differs from run 1 in prompt, toolchains" in console.export_text()
+    assert "Run 2 differs" in render_html(build_report([first, second]))
+    same = render_markdown(build_report([first, write_recorded_run(tmp_path / "c", "instruct", "3.11.7")]))
+    assert "All 2 runs have the same provenance (the model aside)." in same
+
+
+def test_a_run_that_records_no_provenance_reads_unknown():
+    markdown = render_markdown(build_report([RESULTS_FILE]))
+    assert "## Provenance: org/tiny-coder (" in markdown
+    assert "| Toolchains | unknown |" in markdown and "| Dataset | unknown |" in markdown
+    assert "| --limit | 4 (a subset of the problems) |" in markdown
+
+
+def test_time_lost_to_timeouts_counts_each_distinct_program_once(tmp_path: Path):
+    hang = {"status": "timeout", "passed": False, "seconds": 10.0}
+    fine = {"status": "passed", "passed": True, "seconds": 0.5}
+    # problem 0: the same hanging code twice (run once) and a passing one; problem 1: one other hang
+    run = write_recorded_run(tmp_path / "a", "instruct", "3.11.7", verdicts=[[hang, hang, fine], [hang]],
+                             codes=[["while True: pass", "while True: pass", "return 1"], ["while 1: pass"]])
+    markdown = render_markdown(build_report([run]))
+    assert "| HumanEvalSynthesize | Python | 3 | 2 | 20.0 | 20.5 | 98% |" in markdown
+
+
+def test_timeouts_without_recorded_seconds_say_so():
+    # the fixture's verdicts have no seconds (written before verdicts recorded them)
+    assert "| HumanEvalFix | Python | 1 | 1 | not recorded | not recorded | – |" in render_markdown(
+        build_report([RESULTS_FILE]))

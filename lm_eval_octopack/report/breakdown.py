@@ -78,3 +78,61 @@ def status_breakdown(report: Report) -> list[StatusRow]:
         counts.update({status: n for status, n in counter.items() if status not in counts})
         rows.append(StatusRow(scenario, language, counts))
     return sorted(rows, key=lambda row: (row.scenario, LANGUAGES.index(row.language)))
+
+
+@dataclass
+class TimeoutRow:
+    """Time lost to timeouts in one (scenario, language) cell, from the verdict seconds in the samples.
+
+    Identical programs (same problem, same final code) run once, so each distinct program counts once;
+    seconds are None where a verdict did not record them (samples written before verdicts had seconds)."""
+
+    scenario: str
+    language: str
+    timeouts: int  # samples with a timeout verdict
+    timed_out_programs: int  # distinct programs among them
+    seconds_lost: float | None  # summed over the distinct timed-out programs
+    seconds_total: float | None  # summed over every distinct program of the cell
+
+    @property
+    def share_lost(self) -> float | None:
+        if self.seconds_lost is None or not self.seconds_total:
+            return None
+        return self.seconds_lost / self.seconds_total
+
+
+def timeout_breakdown(report: Report) -> list[TimeoutRow]:
+    """One row per (scenario, language) with verdicts, if any sample timed out or recorded its seconds."""
+    records = [sample for sample in report.samples if sample.statuses]
+    if not any("timeout" in s.statuses or any(t is not None for t in s.seconds) for s in records):
+        return []
+    programs: dict[tuple[str, str], dict[tuple, tuple[str, float | None]]] = {}
+    timeouts: Counter = Counter()
+    for sample in records:
+        cell = programs.setdefault((sample.scenario, sample.language), {})
+        for index, status in enumerate(sample.statuses):
+            seconds = sample.seconds[index] if index < len(sample.seconds) else None
+            cell.setdefault(_program_key(sample, index), (status, seconds))
+            timeouts[(sample.scenario, sample.language)] += status == "timeout"
+    rows = [_timeout_row(key, distinct, timeouts[key]) for key, distinct in programs.items()]
+    return sorted(rows, key=lambda row: (row.scenario, LANGUAGES.index(row.language)))
+
+
+def _program_key(sample: SampleRecord, index: int) -> tuple:
+    problem = sample.task_id if sample.task_id is not None else sample.doc_id
+    if len(sample.codes) == len(sample.statuses):
+        return (sample.task, problem, sample.codes[index])
+    return (sample.task, problem, sample.doc_id, index)  # no final code logged: every sample is its own program
+
+
+def _timeout_row(key: tuple[str, str], distinct: dict[tuple, tuple[str, float | None]], timeouts: int) -> TimeoutRow:
+    lost = [seconds for status, seconds in distinct.values() if status == "timeout"]
+    every = [seconds for _, seconds in distinct.values()]
+    return TimeoutRow(
+        scenario=key[0],
+        language=key[1],
+        timeouts=timeouts,
+        timed_out_programs=len(lost),
+        seconds_lost=None if None in lost else sum(lost),
+        seconds_total=None if None in every else sum(every),
+    )

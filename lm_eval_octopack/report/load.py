@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lm_eval_octopack.report.model import GENERATION_ONLY, Report, SampleRecord, TaskScore, parse_task
+from lm_eval_octopack import provenance as prov
+from lm_eval_octopack.report.model import GENERATION_ONLY, Report, RunInfo, SampleRecord, TaskScore, parse_task
 
 PREFERRED_FILTER = "execution"
 _METRIC_RE = re.compile(r"^(pass@\d+),(.+)$")
@@ -35,20 +36,26 @@ def build_report(paths: Iterable[ResultsSource], samples: Iterable[str | Path] =
     report = Report(model_name="")
     for source in paths:
         if isinstance(source, Mapping):
-            _add_results(report, source, "<in-memory results>")
-            for task, lines in (source.get("samples") or {}).items():
-                _add_samples(report, task, lines)
+            _add_run(report, source, dict(source.get("samples") or {}), "<in-memory results>", {})
             continue
         for results_file in _results_files(Path(source)):
+            samples_by_task = {task: _read_jsonl(file) for task, file in _samples_beside(results_file).items()}
             data = json.loads(results_file.read_text())
-            _add_results(report, data, str(results_file))
-            for task, samples_file in _samples_beside(results_file).items():
-                _add_samples(report, task, _read_jsonl(samples_file))
+            _add_run(report, data, samples_by_task, str(results_file), prov.read_sidecar(results_file))
     for samples_file in samples:
         task = _task_of_samples_file(Path(samples_file))
         _add_samples(report, task, _read_jsonl(Path(samples_file)))
     report.model_name = report.model_name or "model"
     return report
+
+
+def _add_run(report: Report, results: Mapping[str, Any], samples: dict[str, list], origin: str,
+             sidecar: Mapping[str, Any]) -> None:
+    _add_results(report, results, origin)
+    for task, lines in samples.items():
+        _add_samples(report, task, lines)
+    provenance = prov.run_provenance(results, samples, sidecar)
+    report.runs.append(RunInfo(origin, model_name_of(results) or "model", provenance))
 
 
 def _results_files(path: Path) -> list[Path]:
@@ -177,6 +184,7 @@ def _sample_record(task: str, parsed: tuple[str, str], line: Mapping[str, Any]) 
     pass_at_1 = line.get("pass@1")
     if pass_at_1 is None and statuses:
         pass_at_1 = statuses.count("passed") / len(statuses)
+    seconds = [_seconds(verdict) for verdict in verdicts if isinstance(verdict, Mapping)]
     return SampleRecord(
         task=task,
         scenario=parsed[0],
@@ -187,7 +195,23 @@ def _sample_record(task: str, parsed: tuple[str, str], line: Mapping[str, Any]) 
         failure_symptoms=doc.get("failure_symptoms"),
         pass_at_1=None if pass_at_1 is None else float(pass_at_1),
         statuses=statuses,
+        seconds=seconds,
+        codes=_final_codes(line.get("filtered_resps")),
     )
+
+
+def _seconds(verdict: Mapping[str, Any]) -> float | None:
+    value = verdict.get("seconds")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _final_codes(filtered: Any) -> list[str]:
+    """The strings in lm-eval's ``filtered_resps`` (one list per request: ``[[code, ...]]``), flattened."""
+    if isinstance(filtered, str):
+        return [filtered]
+    if isinstance(filtered, list):
+        return [code for item in filtered for code in _final_codes(item)]
+    return []
 
 
 def heldout_item_scores(lines: list[Mapping[str, Any]]) -> dict[str, list[float]]:

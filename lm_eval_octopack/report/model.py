@@ -61,6 +61,17 @@ class SampleRecord:
     failure_symptoms: str | None
     pass_at_1: float | None
     statuses: list[str]
+    seconds: list[float | None] = field(default_factory=list)  # per verdict, as the backend measured it
+    codes: list[str] = field(default_factory=list)  # the final code per sample (lm-eval's filtered_resps)
+
+
+@dataclass
+class RunInfo:
+    """One results file (or in-memory results) of the report, with its provenance (``provenance.run_provenance``)."""
+
+    source: str
+    model: str
+    provenance: dict[str, Any]
 
 
 @dataclass
@@ -92,6 +103,7 @@ class Report:
     heldout_items: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     #: task -> items scored (lm-eval's ``n-samples`` ``effective``), for tasks we do not tabulate
     item_counts: dict[str, int] = field(default_factory=dict)
+    runs: list[RunInfo] = field(default_factory=list)
 
     def task_score(self, scenario: str, language: str, metric: str) -> TaskScore | None:
         for score in self.scores.values():

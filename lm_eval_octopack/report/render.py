@@ -8,10 +8,12 @@ from typing import Any
 
 from lm_eval_octopack.report.breakdown import (
     BreakdownRow,
+    TimeoutRow,
     bug_group_breakdown,
     bug_type_breakdown,
     failure_symptom_breakdown,
     status_breakdown,
+    timeout_breakdown,
 )
 from lm_eval_octopack.report.model import LANGUAGE_LABELS, LANGUAGES, STATUSES, Cell, Report, TableRow
 from lm_eval_octopack.report.published import published_row
@@ -19,6 +21,11 @@ from lm_eval_octopack.report.published import published_row
 HEADER = ["", *(LANGUAGE_LABELS[language] for language in LANGUAGES), "Avg."]
 PARTIAL_NOTE = "† Avg. over the languages present (fewer than six)."
 LIMITED_TITLE = "PARTIAL RUN (--limit)"
+TIMEOUT_TITLE = (
+    "Time lost to timeouts (verdict seconds in the samples; identical programs count once; a timeout is re-run "
+    "alone by default, about as much again; results the store already had cost nothing in this run)"
+)
+TIMEOUT_HEADER = ["Task", "Language", "Timeouts", "Programs", "Seconds lost", "Execution seconds", "Share lost"]
 
 
 def format_cell(cell: Cell) -> str:
@@ -93,7 +100,24 @@ def _breakdown_sections(report: Report) -> list[tuple[str, list[str], list[list[
             for row in statuses
         ]
         sections.append(("Verdict status per language (samples)", header, body))
+    if timeouts := timeout_breakdown(report):
+        sections.append((TIMEOUT_TITLE, TIMEOUT_HEADER, [_timeout_cells(row) for row in timeouts]))
     return sections
+
+
+def _timeout_cells(row: TimeoutRow) -> list[str]:
+    def seconds(value: float | None) -> str:
+        return "not recorded" if value is None else f"{value:.1f}"
+
+    share = "–" if row.share_lost is None else f"{100 * row.share_lost:.0f}%"
+    return [row.scenario, LANGUAGE_LABELS[row.language], str(row.timeouts), str(row.timed_out_programs),
+            seconds(row.seconds_lost), seconds(row.seconds_total), share]
+
+
+def _provenance_parts(report: Report) -> tuple[list[tuple[str, list[str], list[list[str]]]], list[str]]:
+    from lm_eval_octopack.report.provenance_block import difference_notes, provenance_sections
+
+    return provenance_sections(report), difference_notes(report)
 
 
 def _breakdown_cells(row: BreakdownRow) -> list[str]:
@@ -159,6 +183,16 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
     heldout = _heldout(report, "console")
     if heldout:
         console.print(heldout)
+    sections, notes = _provenance_parts(report)
+    for title, header, body in sections:
+        table = Table(title=title)
+        for name in header:
+            table.add_column(name)
+        for line in body:
+            table.add_row(*line)
+        console.print(table)
+    for note in notes:
+        console.print(note, markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- markdown
@@ -167,7 +201,7 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
 def _md_table(header: list[str], body: list[list[str]]) -> str:
     align = ["---"] + ["---:"] * (len(header) - 1)
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(line) + " |" for line in body]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in body]
     return "\n".join(lines)
 
 
@@ -192,6 +226,9 @@ def render_markdown(report: Report, compare: list[str] = ()) -> str:
         parts.append(heldout)
     if sources:
         parts.append("Sources of published rows:\n\n" + "\n".join(dict.fromkeys(sources)))
+    sections, notes = _provenance_parts(report)
+    parts += [f"## {title}\n\n" + _md_table(header, body) for title, header, body in sections]
+    parts += notes
     return "\n\n".join(parts) + "\n"
 
 
@@ -230,6 +267,9 @@ def render_html(report: Report, compare: list[str] = ()) -> str:
     heldout = _heldout(report, "html")
     if heldout:
         parts.append(f"<pre>{html.escape(heldout)}</pre>")
+    sections, notes = _provenance_parts(report)
+    parts += [_html_table(caption, header, body) for caption, header, body in sections]
+    parts += [f"<p>{html.escape(note)}</p>" for note in notes]
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n"
