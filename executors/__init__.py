@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import SandboxUnavailable, ToolchainMissing
-from .languages.base import CommandResult, Language, SandboxRunner, ToolReport
 from .registry import backend_names, get_backend, get_language, register_backend, register_language
+from .runtime.language import CommandResult, Language, SandboxRunner, ToolReport
 from .sandbox import make_sandbox
 from .store import ResultStore, default_cache_dir
 from .toolchains import prepare_languages

@@ -12,7 +12,7 @@ import importlib.metadata
 import os
 from typing import Any, Protocol
 
-from .languages.base import Language
+from .runtime.language import Language
 from .types import LANGUAGES, Program, Verdict
 
 ENTRY_POINT_GROUP = "lm_eval_octopack.backends"

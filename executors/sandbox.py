@@ -53,7 +53,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from .errors import ExecutionInfrastructureError, SandboxUnavailable
-from .languages.base import CommandResult, SandboxRunner
+from .runtime.language import CommandResult, SandboxRunner
 from .types import Limits
 
 log = logging.getLogger(__name__)

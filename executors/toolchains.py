@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ToolchainMissing
-from .languages.base import Language, ToolReport
-from .languages.compiled_common import find_tool, tool_output
 from .registry import get_language
+from .runtime.compiled import find_tool, tool_output
+from .runtime.language import Language, ToolReport
 from .types import VERDICT_RULES_VERSION
 
 _prepared: dict[tuple[str, str], str] = {}
@@ -25,9 +25,9 @@ _lock = threading.Lock()
 def fingerprint(language: Language, report: ToolReport, cache_dir: Path) -> str:
     """What a cached verdict depends on besides the program: the toolchain. A language may define
     ``fingerprint(cache_dir) -> str`` itself; otherwise the versions its ``check`` found are hashed."""
-    custom = getattr(language, "fingerprint", None)
-    if callable(custom):
-        return f"r{VERDICT_RULES_VERSION}-{custom(cache_dir)}"
+    custom = language.fingerprint(cache_dir)
+    if custom is not None:
+        return f"r{VERDICT_RULES_VERSION}-{custom}"
     text = json.dumps({"language": language.name, "rules": VERDICT_RULES_VERSION, **report.found}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

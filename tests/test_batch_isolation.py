@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from lm_eval_octopack.executors import Limits, Program, SandboxUnavailable, ToolchainMissing, default_cache_dir
 from lm_eval_octopack.executors.backends.local import LocalBackend
-from lm_eval_octopack.executors.languages.batch_server import ServerReports
+from lm_eval_octopack.executors.runtime.batch_server import ServerReports
 from test_executors_adversarial import good_program
 
 CORPUS = Path(__file__).parent / "adversarial"
@@ -167,9 +167,9 @@ def test_reports_never_go_back_to_an_earlier_job() -> None:
 def test_the_report_channel_is_out_of_the_programs_reach(tmp_path: Path) -> None:
     """The forger's lines never even reach the channel (the server is pid 1, non-dumpable, its only holder):
     none had to be rejected. Without that, the HMAC check above would still drop them."""
-    from lm_eval_octopack.executors.languages.batch_server import ServerSpec, serve
     from lm_eval_octopack.executors.languages.python import LANGUAGE as PYTHON
     from lm_eval_octopack.executors.languages.python import verdict_from_record
+    from lm_eval_octopack.executors.runtime.batch_server import ServerSpec, serve
     from lm_eval_octopack.executors.sandbox import make_sandbox
 
     try:

@@ -12,8 +12,8 @@ import time
 
 import pytest
 from lm_eval_octopack.executors.backends.local import LocalBackend
-from lm_eval_octopack.executors.languages.batch_server import BACKEND_CORES, SLOW_AFTER, Cores
-from lm_eval_octopack.executors.languages.exec_batch import Command, run_each
+from lm_eval_octopack.executors.runtime.batch_server import BACKEND_CORES, SLOW_AFTER, Cores
+from lm_eval_octopack.executors.runtime.exec_batch import Command, run_each
 from lm_eval_octopack.executors.types import Limits, Program
 from test_executors_languages import cache_dir, workdir  # noqa: F401 (fixtures)
 

@@ -7,7 +7,7 @@ cannot kill the server (the sandbox's pid 1).
 
 from __future__ import annotations
 
-from lm_eval_octopack.executors.languages.exec_batch import Command, run_each
+from lm_eval_octopack.executors.runtime.exec_batch import Command, run_each
 from lm_eval_octopack.executors.types import Limits
 from test_executors_languages import cache_dir, workdir  # noqa: F401 (fixtures)
 

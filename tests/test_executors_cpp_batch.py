@@ -12,11 +12,11 @@ import json
 import struct
 
 import pytest
-from lm_eval_octopack.executors.languages import cpp_merged
-from lm_eval_octopack.executors.languages.compiled_common import find_tool
 from lm_eval_octopack.executors.languages.cpp import HELPER_HEADERS, _header_names, _mergeable_chunks, _pch_header
-from lm_eval_octopack.executors.languages.cpp_merged import NotMergeable, analyze
 from lm_eval_octopack.executors.registry import get_language
+from lm_eval_octopack.executors.runtime.compiled import find_tool
+from lm_eval_octopack.executors.runtime.merged import cpp as cpp_merged
+from lm_eval_octopack.executors.runtime.merged.cpp import NotMergeable, analyze
 from lm_eval_octopack.executors.types import Limits, Program
 from test_executors_languages import QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
 

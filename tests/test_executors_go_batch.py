@@ -15,8 +15,8 @@ import os
 import subprocess
 
 import pytest
-from lm_eval_octopack.executors.languages import go_merged
 from lm_eval_octopack.executors.registry import get_language
+from lm_eval_octopack.executors.runtime.merged import go as go_merged
 from lm_eval_octopack.executors.types import Limits, Program
 from test_executors_languages import GO_HEADER, QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lm_eval_octopack.executors.languages.base import SandboxRunner
 from lm_eval_octopack.executors.registry import get_language
+from lm_eval_octopack.executors.runtime.language import SandboxRunner
 from lm_eval_octopack.executors.store import default_cache_dir
 from lm_eval_octopack.executors.types import Limits, Program, Verdict
 

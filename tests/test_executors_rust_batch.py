@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from lm_eval_octopack.executors.languages import rust_merged
 from lm_eval_octopack.executors.registry import get_language
+from lm_eval_octopack.executors.runtime.merged import rust as rust_merged
 from lm_eval_octopack.executors.types import Limits, Program
 from test_executors_languages import PROGRAMS, QUICK, RUST_TESTS, cache_dir, workdir  # noqa: F401
 

@@ -29,9 +29,9 @@ from itertools import zip_longest
 from pathlib import Path
 
 from ..errors import ExecutionInfrastructureError, Interrupted
-from ..languages.base import SandboxRunner
-from ..languages.batch_server import BACKEND_CORES, Cores
 from ..registry import get_language
+from ..runtime.batch_server import BACKEND_CORES, Cores
+from ..runtime.language import SandboxRunner
 from ..sandbox import make_sandbox
 from ..store import ResultStore, default_cache_dir, ensure_writable_dir, storable_text
 from ..toolchains import prepare_languages
@@ -42,7 +42,6 @@ STOP_PATIENCE_SECONDS = 5.0  # how long an interrupted run waits for its running
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[Program, Verdict], None]
-DEFAULT_BATCH_SIZE = 16
 
 
 def default_workers() -> int:
@@ -59,8 +58,8 @@ class LocalBackend:
     sandbox: "bwrap" (default), "none" (explicit opt-out, no isolation), or any ``SandboxRunner``.
     progress: show a live per-language progress display (only on a terminal).
     cache_dir: toolchain dependencies, scratch dirs and the default store (default ``default_cache_dir()``).
-    batch_size: chunk size for languages that offer ``execute_batch`` (1 = never batch; None = each language's
-      own ``batch_size``, or ``DEFAULT_BATCH_SIZE``).
+    batch_size: chunk size for languages that batch (their ``batch_size`` above 1; here 1 = never batch; None =
+      each language's own ``batch_size``).
     scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
     retry_timeouts: run a program that timed out once more, alone, and report that second verdict (default
       ``$OCTOPACK_RETRY_TIMEOUTS``, on unless it is ``0``). A real hang then costs twice its run timeout.
@@ -206,8 +205,8 @@ class LocalBackend:
 
     def _language_jobs(self, name: str, programs: list[Program], alone: bool) -> Iterator[Callable[[OnResult], None]]:
         language = get_language(name)
-        size = 1 if alone else self.batch_size or getattr(language, "batch_size", DEFAULT_BATCH_SIZE)
-        if callable(getattr(language, "execute_batch", None)) and size > 1 and len(programs) > 1:
+        size = 1 if alone else self.batch_size or language.batch_size
+        if language.batch_size > 1 and size > 1 and len(programs) > 1:
             for i in range(0, len(programs), size):
                 chunk = programs[i : i + size]
                 yield lambda on_result, chunk=chunk: self._run_batch(chunk, on_result)

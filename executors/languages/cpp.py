@@ -24,12 +24,12 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..runtime.compiled import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
+from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.language import BatchVerdicts, CommandResult, Language, OnVerdict, SandboxRunner, ToolReport
+from ..runtime.merged import cpp as cpp_merged
+from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict
-from . import cpp_merged
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport
-from .compiled_common import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_alone, run_each
-from .prepare_lock import exclusive, private_name
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ PROBE_SECONDS = 2.0  # the batch binary run without a program (static initialise
 HEADER_NAMES_FILE = "header-names-v2.json"  # beside the precompiled header: see cpp_merged.HeaderNames
 
 
-class CppLanguage:
+class CppLanguage(Language):
     name = "cpp"
     batch_size = BATCH_SIZE
 

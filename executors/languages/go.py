@@ -26,12 +26,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ExecutionInfrastructureError
+from ..runtime.compiled import existing, find_tool, sandbox_env, tool_output
+from ..runtime.exec_batch import Command, run_each
+from ..runtime.language import (
+    BatchVerdicts,
+    CommandResult,
+    Language,
+    OnVerdict,
+    SandboxRunner,
+    ToolReport,
+    group_by_limits,
+)
+from ..runtime.merged import go as go_merged
+from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict, excerpt
-from . import go_merged
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .compiled_common import existing, find_tool, sandbox_env, tool_output
-from .exec_batch import Command, run_each
-from .prepare_lock import exclusive, private_name
 
 SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
@@ -46,7 +54,7 @@ SETUP_HINT = "run `lm-eval-octopack setup go`"
 _READ_ONLY_WRITE = re.compile(r"open (\S+): read-only file system")
 
 
-class GoLanguage:
+class GoLanguage(Language):
     name = "go"
     batch_size = BATCH_SIZE
 

@@ -22,11 +22,19 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..runtime.compiled import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.language import (
+    BatchVerdicts,
+    CommandResult,
+    Language,
+    OnVerdict,
+    SandboxRunner,
+    ToolReport,
+    group_by_limits,
+)
+from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict, excerpt
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .compiled_common import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_alone, run_each
-from .prepare_lock import exclusive, private_name
 
 SUPPORT_SOURCE = Path(__file__).with_name("java_support") / "BatchCompile.java"
 RESULT_FILE = ".javac_result"
@@ -39,7 +47,7 @@ CDS_ARCHIVE = "batch-compile.jsa"
 WARM_UP_PROGRAM = "public class Main { public static void main(String[] args) { System.exit(0); } }\n"
 
 
-class JavaLanguage:
+class JavaLanguage(Language):
     name = "java"
     batch_size = 64  # the batch JVM's start and javac warm-up (~0.8 s) spread over more programs
 

@@ -16,9 +16,17 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.language import (
+    BatchVerdicts,
+    CommandResult,
+    Language,
+    OnVerdict,
+    SandboxRunner,
+    ToolReport,
+    group_by_limits,
+)
 from ..types import Program, Verdict, excerpt
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .exec_batch import Command, run_alone, run_each
 
 JS_MD5_VERSION = "0.7.3"
 MIN_NODE_MAJOR = 16  # the tests use Array.prototype.at and friends
@@ -40,8 +48,9 @@ def installed_js_md5(cache_dir: Path) -> str | None:
         return None
 
 
-class JsLanguage:
+class JsLanguage(Language):
     name = "js"
+    batch_size = 16
 
     def __init__(self, node: str | None = None, npm: str | None = None):
         self.node = node or shutil.which("node") or "node"

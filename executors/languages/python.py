@@ -3,7 +3,7 @@
 Reference rule (bigcode ``code_eval_octopack``): a forked child of a parent that already imported numpy
 ``exec``s the program with empty globals, under ``reliability_guard`` (os/shutil/subprocess functions
 disabled), with its output swallowed, and passes if no ``BaseException`` escapes within the run timeout
-(10 s). ``python_forkserver.py`` reproduces exactly that for a whole batch of programs in one sandbox:
+(10 s). ``forkserver.py`` reproduces exactly that for a whole batch of programs in one sandbox:
 one interpreter start and one numpy import per batch instead of per program (~110 ms saved each), and each
 program still in its own process, killed with everything it started before the next one runs.
 
@@ -22,9 +22,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ExecutionInfrastructureError
+from ..runtime.batch_server import ServerSpec, serve
+from ..runtime.language import (
+    BatchVerdicts,
+    CommandResult,
+    Language,
+    OnVerdict,
+    SandboxRunner,
+    ToolReport,
+    group_by_limits,
+)
 from ..types import Program, Verdict, excerpt
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .batch_server import ServerSpec, serve
 
 INSTALL_HINT = (
     "Python needs numpy importable by the interpreter that executes programs: `pip install numpy` "
@@ -32,7 +40,7 @@ INSTALL_HINT = (
 )
 
 
-class PythonLanguage:
+class PythonLanguage(Language):
     name = "python"
     batch_size = 64  # one server start and numpy import (~0.15 s) per batch; verdicts stream out as they come
 

@@ -26,12 +26,28 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..runtime.compiled import (
+    build_then_run,
+    compile_failure,
+    existing,
+    find_tool,
+    run_verdict,
+    sandbox_env,
+    tool_output,
+)
+from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.language import (
+    BatchVerdicts,
+    CommandResult,
+    Language,
+    OnVerdict,
+    SandboxRunner,
+    ToolReport,
+    group_by_limits,
+)
+from ..runtime.merged import rust as rust_merged
+from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict
-from . import rust_merged
-from .base import BatchVerdicts, CommandResult, OnVerdict, SandboxRunner, ToolReport, group_by_limits
-from .compiled_common import build_then_run, compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
-from .exec_batch import Command, run_alone, run_each
-from .prepare_lock import exclusive, private_name
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
@@ -44,8 +60,9 @@ BATCH_COMPILE_OUTPUT_BYTES = 4 << 20  # rustc's JSON errors of a whole batch mus
 MAX_BATCH_COMPILES = 2  # a batch that fails again without the programs its errors pointed at goes single
 
 
-class RustLanguage:
+class RustLanguage(Language):
     name = "rust"
+    batch_size = 16
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

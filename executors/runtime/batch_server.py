@@ -1,4 +1,4 @@
-"""The harness side of the batch server (``python_forkserver.py``): many jobs, one at a time, in one sandbox.
+"""The harness side of the batch server (``forkserver.py``): many jobs, one at a time, in one sandbox.
 
 Python programs (``python.py``) and commands (``exec_batch.py``) both run through ``serve``. It starts a
 server in a fresh directory and passes each job's record on as soon as it arrives. A server that stops early
@@ -39,9 +39,9 @@ from typing import Any
 
 from ..sandbox import cpu_seconds
 from ..types import Limits
-from .base import CommandResult, SandboxRunner
+from .language import CommandResult, SandboxRunner
 
-SERVER = Path(__file__).with_name("python_forkserver.py")
+SERVER = Path(__file__).with_name("forkserver.py")
 SERVER_START_BUDGET = 30.0  # interpreter start + helper imports, generous for loaded machines
 SLOW_AFTER = 1.0  # seconds a job may run before the jobs behind it move to an idle core
 POLL_SECONDS = 0.1

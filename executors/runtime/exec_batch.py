@@ -1,6 +1,6 @@
 """Many commands through ONE sandbox: the run step of a batch without a sandbox start per program.
 
-Each command still runs in its own process, started by the batch server (``python_forkserver.py``) inside the
+Each command still runs in its own process, started by the batch server (``forkserver.py``) inside the
 sandbox. It gets a fresh working directory holding its files, the run budget, CPU limit and output cap a single
 ``sandbox.run`` would give it, and afterwards every other process of the sandbox is killed and every writable
 place emptied. A bubblewrap start costs about 10-25 ms with the shell that sets the limits; the server's fork
@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..languages.python import LANGUAGE as PYTHON
 from ..types import Limits
-from .base import CommandResult, SandboxRunner
 from .batch_server import ServerSpec, serve
-from .python import LANGUAGE as PYTHON
+from .language import CommandResult, SandboxRunner
 
 REPORT_BYTES_PER_COMMAND = 10_000  # two stream excerpts of 4 KB plus the record
 

@@ -1,4 +1,4 @@
-"""The contract a language module fulfils. One module per language lives beside this file.
+"""The contract a language module fulfils. One module per language lives in ``executors/languages/``.
 
 A language module knows how to find its toolchain, set up its shared dependencies once
 (cached on disk), and turn one ``Program`` into one ``Verdict`` by compiling and running it
@@ -8,6 +8,7 @@ through ``SandboxRunner.run`` so that isolation, limits and cleanup live in one 
 
 from __future__ import annotations
 
+import abc
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,26 +60,44 @@ class ToolReport:
     how_to_install: str = ""
 
 
-class Language(Protocol):
-    name: str  # "python", "js", "java", "go", "cpp", "rust"
+OnVerdict = Callable[[int, Verdict], None]
 
+
+class Language(abc.ABC):
+    """One language: ``check``, ``prepare`` and ``execute`` are its own; batching and a custom toolchain
+    fingerprint are optional, with the defaults below (no batching, the versions ``check`` found)."""
+
+    name: str  # "python", "js", "java", "go", "cpp", "rust"
+    batch_size: int = 1  # programs per ``execute_batch`` call that its fixed per-batch cost is best spread over
+
+    @abc.abstractmethod
     def check(self, cache_dir: Path) -> ToolReport:
         """Report toolchain and dependency availability. Must be cheap and side-effect free."""
 
+    @abc.abstractmethod
     def prepare(self, cache_dir: Path) -> None:
         """Set up shared dependencies once (idempotent, cached under cache_dir)."""
 
+    @abc.abstractmethod
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         """Build and run one program inside ``workdir`` (a fresh private directory)."""
 
-    # Optional: languages that can run many programs per sandbox or per compile also define
-    #   execute_batch(programs, workdir, sandbox, cache_dir, on_verdict=None) -> list[Verdict]
-    # calling ``on_verdict(position, verdict)`` as soon as a verdict is known (so a killed run loses
-    # nothing already finished); the backend reports the rest when the batch returns. Such a language may also
-    # set ``batch_size``: the chunk size its fixed per-batch cost (a server start, a link) is best spread over.
+    def execute_batch(
+        self,
+        programs: Sequence[Program],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        cache_dir: Path,
+        on_verdict: OnVerdict | None = None,
+    ) -> list[Verdict]:
+        """Run many programs, calling ``on_verdict(position, verdict)`` as soon as each is known (a killed run
+        loses nothing already finished). Languages that can share a sandbox or a compile override this and set
+        ``batch_size`` above 1; by default each program runs alone."""
+        return BatchVerdicts(on_verdict).finish_alone(self, programs, workdir, sandbox, cache_dir)
 
-
-OnVerdict = Callable[[int, Verdict], None]
+    def fingerprint(self, cache_dir: Path) -> str | None:
+        """What a cached verdict depends on besides the program, if more than the versions ``check`` reports."""
+        return None
 
 
 def group_by_limits(programs: Sequence[Program]) -> dict[Limits, list[int]]:

@@ -27,7 +27,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from ..types import excerpt
+from ...types import excerpt
 
 DRIVER_FILE = "batch_test.go"
 PROGRAM_FILE = "program.go"  # a package's only file: not a _test.go file, so that the driver can import it

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..types import Program, Verdict, excerpt
-from .base import CommandResult, SandboxRunner
 from .exec_batch import Command, run_alone
+from .language import CommandResult, SandboxRunner
 
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
