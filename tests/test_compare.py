@@ -248,3 +248,13 @@ def test_held_out_groups_are_paired_within_members_and_aggregated_as_their_yaml(
     assert worse[("instructeval_hhh", "acc")].difference == pytest.approx(-0.5)
     assert all(worse[(group, "acc")].p_value < 0.01 and worse[(group, "acc")].high < 0
                for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh"))
+
+
+def test_the_markdown_sets_both_runs_provenance_side_by_side(tmp_path):
+    a = write_run(tmp_path / "a", {"humanevalfix-python": [3, 4]})
+    b = write_run(tmp_path / "b", {"humanevalfix-python": [3, 4]}, prompt="octocoder", limit=2)
+    markdown = render_markdown(compare_runs(load_run(a), load_run(b)))
+    assert "| Setting | A | B |" in markdown
+    assert "| Prompt template | instruct | octocoder |" in markdown
+    assert "| --limit | none | 2 (a subset of the problems) |" in markdown
+    assert "| Toolchains | unknown | unknown |" in markdown  # no sidecar, nothing recorded: unknown, no crash

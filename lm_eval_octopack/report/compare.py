@@ -330,7 +330,19 @@ def render_markdown(comparison: Comparison) -> str:
     lines += ["| " + " | ".join(table_cells(row)) + " |" for row in comparison.rows]
     if comparison.warnings:
         lines += ["", "**Warnings**", "", *(f"- {warning}" for warning in comparison.warnings)]
+    lines += ["", "**Provenance**", "", "| Setting | A | B |", "| --- | --- | --- |"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in provenance_table(comparison)]
     return "\n".join(lines) + "\n"
+
+
+def provenance_table(comparison: Comparison) -> list[list[str]]:
+    """``[setting, A, B]`` rows of the two runs' provenance blocks (as ``report`` prints them)."""
+    from lm_eval_octopack.report.model import RunInfo
+    from lm_eval_octopack.report.provenance_block import provenance_rows
+
+    blocks = [provenance_rows(RunInfo(run.label, run.model, run.provenance))
+              for run in (comparison.run_a, comparison.run_b)]
+    return [[row_a[0], row_a[1], row_b[1]] for row_a, row_b in zip(*blocks, strict=True)]
 
 
 def render_console(comparison: Comparison, console: Any = None) -> None:
