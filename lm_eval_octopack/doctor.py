@@ -43,7 +43,7 @@ def main_doctor(argv: list[str]) -> int:
 
 def blocked_tasks(reports: list) -> list[str]:
     """Per language (or the sandbox) that is not OK: what it lacks, and which of our tasks need it."""
-    from lm_eval_octopack.taskgen import task_languages
+    from lm_eval_octopack.catalogue import task_languages
 
     needs = task_languages()
     lines = []

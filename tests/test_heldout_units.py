@@ -1,4 +1,4 @@
-"""Prompt strings, scoring rules, DROP/CRASS loaders on fixtures, data errors, shot dropping, YAML freshness."""
+"""Prompt strings, scoring rules, DROP/CRASS loaders on fixtures, data errors, shot dropping, tables."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-from lm_eval_octopack.heldout import bbh, crass, drop, hhh, mmlu, taskgen  # noqa: E402
+from lm_eval_octopack.heldout import bbh, crass, drop, hhh, mmlu  # noqa: E402
 from lm_eval_octopack.heldout.prompts import crass_shot_blocks, hhh_prompt, mmlu_block, mmlu_header  # noqa: E402
 from lm_eval_octopack.heldout.scoring import hhh_metrics, hhh_pick, prefix_match, process_prefix_match  # noqa: E402
 from lm_eval_octopack.heldout.shots import MissingTokenizerError, fit_shots  # noqa: E402
@@ -19,7 +19,6 @@ from lm_eval_octopack.heldout.sources import InstructEvalDataError  # noqa: E402
 from lm_eval_octopack.heldout.tables import render_tables  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "heldout"
-REPO = Path(__file__).resolve().parents[1]
 DATA_ENVS = [f"OCTOPACK_{s}_DIR" for s in ("MMLU", "BBH", "DROP", "CRASS", "HHH", "INSTRUCTEVAL")]
 
 
@@ -273,22 +272,7 @@ def test_task_manager_model_args_give_shot_dropping_the_models_tokenizer(tiny_mo
         one_more = "".join(shots[: doc["n_shots"] + 1]) + doc["prompt"][len(kept) :]
         assert n_tokens(one_more) > limit  # the last shot is dropped only while the prompt does not fit
 
-# ---------------------------------------------------------------- generated YAML and tables
-
-
-def test_task_yaml_is_fresh() -> None:
-    stale = taskgen.stale_files(REPO / "task_yaml")
-    assert not stale, f"run `python -m lm_eval_octopack.heldout.taskgen --write`; stale: {stale[:5]}"
-
-
-def test_render_counts_tasks_and_groups() -> None:
-    files = taskgen.render()
-    tasks = [p for p, text in files.items() if "\ntask: " in text]
-    assert len(tasks) == 57 * 2 + 27 * 2 + 1 + 2 + 4
-    assert "weight_by_size: true" in files["instructeval/mmlu/_instructeval_mmlu_5shot.yaml"]
-    assert "weight_by_size: false" in files["instructeval/bbh/_instructeval_bbh_3shot.yaml"]
-    assert "weight_by_size: false" in files["instructeval/hhh/_instructeval_hhh.yaml"]
-    assert "max_gen_toks: 32" in files["instructeval/bbh/3shot/navigate.yaml"]
+# ---------------------------------------------------------------- tables (YAML freshness: test_humanevalpack_taskgen.py)
 
 
 def test_render_tables_places_the_run_above_published_rows() -> None:
