@@ -8,7 +8,8 @@ lm-eval modules; once each of those has executed, it runs our registration for i
 * ``lm_eval.models``        -> register our model names (lazy placeholders, nothing imported);
 * ``lm_eval.tasks.manager`` -> make ``TaskManager`` search our task directory.
 
-Interpreters that never import lm_eval pay for importing this small module and nothing else.
+Interpreters that never import lm_eval pay for importing this small module and nothing else, which is
+why it keeps its own copy of ``lm_eval_compat.HOOKED_MODULES`` (a test checks that they agree).
 """
 
 from __future__ import annotations

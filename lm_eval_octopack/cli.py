@@ -138,7 +138,7 @@ def require_writable_cache() -> None:
 
 
 def run_lm_eval(argv: list[str]) -> int:
-    from lm_eval_octopack import plugin
+    from lm_eval_octopack import lm_eval_compat, plugin
     from lm_eval_octopack.humanevalpack import explain_stage
 
     plugin.ensure_registered()
@@ -146,12 +146,9 @@ def run_lm_eval(argv: list[str]) -> int:
     if is_run:
         argv = preflight(argv)
         explain_stage.install()
-        plugin.skip_builtin_tasks = only_our_tasks(requested_tasks(argv), argv)
-    from lm_eval.__main__ import cli_evaluate
-
-    sys.argv = ["lm-eval-octopack", *argv]
+        lm_eval_compat.skip_builtin_task_index(only_our_tasks(requested_tasks(argv), argv))
     started = time.time()
-    cli_evaluate()
+    lm_eval_compat.run_cli(argv)
     if is_run and flag_value(argv, "--output_path"):
         from lm_eval_octopack.provenance import write_sidecars_since
 

@@ -11,10 +11,11 @@ results file.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from lm_eval_octopack import lm_eval_compat
 
 SOURCE_KEY = "data_source"
 
@@ -82,12 +83,10 @@ def local_source(directory: Path, path: Path) -> dict[str, Any]:
 def record_source(source: Mapping[str, Any]) -> None:
     """Add ``source`` (from :func:`hub_source` / :func:`local_source`) to the lm-eval task whose data is
     being loaded; a no-op outside lm-eval (``score``, scripts)."""
-    task = _task_being_loaded()
+    task = lm_eval_compat.task_being_loaded()
     if task is None:
         return
-    if task.config.metadata is None:
-        task.config.metadata = {}
-    merge_source(task.config.metadata.setdefault(SOURCE_KEY, []), source)
+    merge_source(lm_eval_compat.task_metadata(task).setdefault(SOURCE_KEY, []), source)
 
 
 def merge_source(sources: list[dict[str, Any]], source: Mapping[str, Any]) -> None:
@@ -97,18 +96,3 @@ def merge_source(sources: list[dict[str, Any]], source: Mapping[str, Any]) -> No
             known["files"].update(source["files"])
             return
     sources.append({**origin, "files": dict(source["files"])})
-
-
-def _task_being_loaded() -> Any | None:  # noqa: ANN401 (an lm-eval ConfigurableTask)
-    # lm-eval calls ``custom_dataset(**kwargs)`` from ``ConfigurableTask.download`` without a handle on the
-    # task, so the task is found on the call stack: its config is what lm-eval dumps into ``configs``.
-    task_module = sys.modules.get("lm_eval.api.task")
-    if task_module is None:
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        candidate = frame.f_locals.get("self")
-        if frame.f_code.co_name == "download" and isinstance(candidate, task_module.ConfigurableTask):
-            return candidate
-        frame = frame.f_back
-    return None

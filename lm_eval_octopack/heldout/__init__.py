@@ -21,7 +21,7 @@ name                               what                                         
 Modules: :mod:`.prompts` (prompt strings), :mod:`.scoring` (prefix match, HHH decision),
 :mod:`.shots` (drop shots over 2,048 tokens), :mod:`.sources` (where data comes from),
 one loader per suite (:mod:`.mmlu`, :mod:`.bbh`, :mod:`.drop`, :mod:`.crass`, :mod:`.hhh`),
-:mod:`.hhh_task` (six loglikelihood requests per HHH item), :mod:`.hhh_model` (HF backend with the
-reference's token split), :mod:`.tables` (Flacuna Table 2/3/4 view with published rows).
+:mod:`.hhh_task` (six loglikelihood requests per HHH item; ``lm_eval_octopack.models.hf`` is the HF
+backend with the reference's token split), :mod:`.tables` (Flacuna Table 2/3/4 view with published rows).
 Nothing here is imported by ``lm_eval_octopack`` itself; YAMLs reach it by ``!function``.
 """

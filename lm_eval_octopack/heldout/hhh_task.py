@@ -3,7 +3,7 @@
 Requests, in :data:`~.scoring.HHH_REQUESTS` order: base, chosen-first and chosen-last prompt,
 each continued by ``"A"`` and by ``"B"``. The context ends with the reference's trailing space
 (``"Choice: "``); lm-eval's standard ``_encode_pair`` moves that space into the continuation,
-which :class:`~.hhh_model.OctopackHFLM` undoes for these tasks (see ``README.md``).
+which :class:`lm_eval_octopack.models.hf.OctopackHFLM` undoes for these tasks (see ``README.md``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ trailing whitespace into the continuation, so a standard backend scores ``" A"``
 
 :class:`OctopackHFLM` keeps lm-eval's behaviour for every other request and, for requests of
 tasks named ``instructeval_hhh*``, encodes the context as-is (BOS per the model's setting) and
-the continuation on its own without special tokens. Proposed registry name: ``octopack-hf``.
+the continuation on its own without special tokens. Registered as ``octopack-hf``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from lm_eval.api.instance import Instance
 from lm_eval.models.huggingface import HFLM
 
-from .hhh_task import EXACT_SPLIT_TASK_PREFIX
+from lm_eval_octopack.heldout.hhh_task import EXACT_SPLIT_TASK_PREFIX
 
 
 def needs_exact_split(request: Instance) -> bool:
