@@ -3,13 +3,18 @@
 lm-eval's results JSON already records the model, generation kwargs, seeds, ``--limit`` and every task's
 config (our run options are in its ``metadata``; the options each document was scored with, resolved from
 ``--metadata`` and the environment, are in the samples' ``doc.octopack_options``). What it cannot know is
-the machine side: toolchain versions per language, the verdict-rules version, the sandbox mode and hashes
-of the local data files. ``lm-eval-octopack`` (and the example scripts) write those into a sidecar,
-``provenance_<date>.json`` beside ``results_<date>.json``; :func:`run_provenance` merges both views.
+the machine side: toolchain versions per language, the verdict-rules version, the sandbox mode, the
+execution backend. Our execution filter records those in the results file itself, as
+``configs.<task>.metadata.provenance`` (so a plain ``lm_eval`` run has them too), next to the data files and
+their hashes that the data loaders record in ``configs.<task>.metadata.data_source``. ``lm-eval-octopack``
+(and the example scripts) also write a sidecar, ``provenance_<date>.json`` beside ``results_<date>.json``:
+the only record of these for results files made before the filter recorded them. :func:`run_provenance`
+merges all views; what the results file records wins over the sidecar.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 SIDECAR_PREFIX = "provenance_"
+#: ``configs.<task>.metadata[PROVENANCE_KEY]``: what the execution filter used for that task.
+PROVENANCE_KEY = "provenance"
 _RESULTS_RE = re.compile(r"^results_(.+)\.json$")
 _SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
 _MODEL_IDENTITY = ("model", "pretrained", "path")
@@ -31,19 +38,41 @@ _TASK_OPTION_KEYS = ("prompt", "backend", "run_timeout", "compile_timeout", "che
 
 def environment_provenance(languages: Iterable[str], data_dirs: Iterable[str] = ()) -> dict[str, Any]:
     """What only the machine that ran the evaluation knows."""
+    languages = sorted(set(languages))
+    return {
+        **_machine_provenance(),
+        "toolchains": {language: dict(_toolchain_versions(language)) for language in languages},
+        "dataset_files": {d: data_file_hashes(d, languages) for d in sorted(set(data_dirs)) if d},
+    }
+
+
+def execution_provenance(language: str, backend: str | None) -> dict[str, Any]:
+    """What scored one task's samples: recorded in its ``configs.<task>.metadata.provenance``."""
+    return {
+        **_machine_provenance(),
+        "backend": backend or "local",
+        "toolchains": {language: dict(_toolchain_versions(language))},
+    }
+
+
+def _machine_provenance() -> dict[str, Any]:
     import lm_eval_octopack
-    from lm_eval_octopack.executors import doctor
     from lm_eval_octopack.executors.types import VERDICT_RULES_VERSION
 
-    languages = sorted(set(languages))
-    reports = doctor(languages) if languages else []
     return {
         "octopack_version": lm_eval_octopack.__version__,
         "verdict_rules_version": VERDICT_RULES_VERSION,
         "sandbox": os.environ.get("OCTOPACK_SANDBOX") or "bwrap",
-        "toolchains": {report.language: dict(report.found) for report in reports if report.language in languages},
-        "dataset_files": {d: data_file_hashes(d, languages) for d in sorted(set(data_dirs)) if d},
     }
+
+
+@functools.cache
+def _toolchain_versions(language: str) -> tuple[tuple[str, str], ...]:
+    """The tools ``doctor`` finds for ``language`` (once per process: each check runs the toolchain)."""
+    from lm_eval_octopack.executors import doctor
+
+    reports = [report for report in doctor([language]) if report.language == language]
+    return tuple(sorted(reports[0].found.items())) if reports else ()
 
 
 def data_file_hashes(data_dir: str, languages: Iterable[str]) -> dict[str, str]:
@@ -123,9 +152,38 @@ def run_provenance(
     for task, task_config in (results.get("configs") or {}).items():
         first_doc = _first_doc(samples, task)
         provenance["tasks"][task] = _task_provenance(task_config, first_doc)
-    for key, value in (sidecar or {}).items():
+    for key, value in {**(sidecar or {}), **recorded_provenance(results)}.items():
         provenance[key] = value
     return provenance
+
+
+def recorded_provenance(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The machine side as the execution filter recorded it in the results file (``{}`` if it did not), in
+    the sidecar's layout: toolchains of every task's language, and the hashes of local ``{lang}.jsonl`` files."""
+    configs = (results.get("configs") or {}).values()
+    recorded = [(config.get("metadata") or {}).get(PROVENANCE_KEY) for config in configs]
+    recorded = [entry for entry in recorded if entry]
+    if not recorded:
+        return {}
+    merged: dict[str, Any] = {"toolchains": {}, "dataset_files": _recorded_dataset_files(configs)}
+    for entry in recorded:
+        merged["toolchains"].update(entry.get("toolchains") or {})
+        for key, value in entry.items():
+            if key != "toolchains":
+                merged.setdefault(key, value)
+    return merged
+
+
+def _recorded_dataset_files(configs: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """``{data_dir: {language: sha256}}`` from the local sources the loaders recorded (as the sidecar has it)."""
+    found: dict[str, dict[str, str]] = {}
+    for config in configs:
+        language = (config.get("dataset_kwargs") or {}).get("language")
+        for source in (config.get("metadata") or {}).get("data_source") or []:
+            digest = (source.get("files") or {}).get(f"{language}.jsonl")
+            if language and source.get("local") and digest:
+                found.setdefault(source["local"], {})[language] = digest
+    return found
 
 
 def _model_args(model_args: Any) -> dict[str, Any]:

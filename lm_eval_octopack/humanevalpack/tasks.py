@@ -11,6 +11,7 @@ from __future__ import annotations
 import datasets
 from lm_eval.api.filter import Filter
 
+from lm_eval_octopack import lm_eval_compat
 from lm_eval_octopack.humanevalpack import describe_source
 from lm_eval_octopack.humanevalpack.data import load_rows
 from lm_eval_octopack.humanevalpack.execution import score_final_codes
@@ -18,6 +19,8 @@ from lm_eval_octopack.humanevalpack.metrics import pass_at_ks
 from lm_eval_octopack.humanevalpack.options import CHAT_PROMPT, RunOptions
 from lm_eval_octopack.humanevalpack.postprocess import final_code, postprocess_description
 from lm_eval_octopack.humanevalpack.prompts import build_prompt, chat_messages
+from lm_eval_octopack.lm_eval_compat import TextWithVerdict
+from lm_eval_octopack.provenance import PROVENANCE_KEY, execution_provenance
 
 
 def load_docs(language: str, scenario: str, **metadata) -> datasets.DatasetDict:
@@ -54,19 +57,8 @@ def final_codes_for(doc: dict, continuations: list[str], options: RunOptions) ->
     return [final_code(doc, scenario, language, text, template=options.postprocess_template) for text in continuations]
 
 
-class SampleResult(str):
-    """A final program text that also carries its verdict.
-
-    lm-eval writes filter outputs to the samples file as strings, so the log shows the
-    final code exactly as the reference saves generations; ``process_results`` reads
-    ``.verdict``."""
-
-    verdict: dict
-
-    def __new__(cls, code: str, verdict: dict | None = None) -> SampleResult:
-        instance = super().__new__(cls, code)
-        instance.verdict = verdict
-        return instance
+#: A final program text carrying its verdict through lm-eval's filter pipeline (see ``lm_eval_compat``).
+SampleResult = TextWithVerdict
 
 
 class ExecutionFilter(Filter):
@@ -81,10 +73,19 @@ class ExecutionFilter(Filter):
         language = docs[0]["language"]
         codes = [final_codes_for(doc, samples, options) for doc, samples in zip(docs, resps, strict=True)]
         verdicts = score_final_codes(docs, language, codes, options)
+        record_execution_provenance(language, options)
         return [
-            [SampleResult(code, verdict.to_dict()) for code, verdict in zip(doc_codes, doc_verdicts, strict=True)]
+            [TextWithVerdict(code, verdict.to_dict()) for code, verdict in zip(doc_codes, doc_verdicts, strict=True)]
             for doc_codes, doc_verdicts in zip(codes, verdicts, strict=True)
         ]
+
+
+def record_execution_provenance(language: str, options: RunOptions) -> None:
+    """Write what scored this task (toolchains, verdict rules, sandbox, backend) into its results config,
+    ``configs.<task>.metadata.provenance``; a no-op outside an lm-eval run."""
+    task = lm_eval_compat.task_applying_filters()
+    if task is not None:
+        lm_eval_compat.record_in_task_metadata(task, PROVENANCE_KEY, execution_provenance(language, options.backend))
 
 
 class DescriptionFilter(Filter):
