@@ -251,3 +251,13 @@ def task_languages() -> dict[str, set[str]]:
         name: {code[task].language for task in members if task in code and code[task].executes_code}
         for name, members in member_tasks().items()
     }
+
+
+def scored_group_of(task: str) -> Group | None:
+    """The held-out group with an aggregate score that ``task`` is a member of (MMLU, BBH, HHH), else None."""
+    return _scored_heldout_members().get(task)
+
+
+@functools.cache
+def _scored_heldout_members() -> dict[str, Group]:
+    return {member: group for group in heldout_groups() if group.metric for member in group.members}

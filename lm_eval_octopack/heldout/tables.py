@@ -7,7 +7,7 @@ Avg is shown only when all five cells are present, as in the paper.
 
 A group cell (MMLU, BBH) whose group score is not in the results (its members were run on their own,
 or came from separate results files) is aggregated from the member tasks present, as the group YAML
-does (``report.load.HELDOUT_GROUPS``: MMLU micro over items, weighted by ``n-samples``; BBH a plain mean),
+does (``catalogue.scored_group_of``: MMLU micro over items, weighted by ``n-samples``; BBH a plain mean),
 and footnoted; with fewer members than the group has, the cell is marked ``†``.
 """
 
@@ -53,13 +53,11 @@ class Marked(float):
 
 
 def group_size(group: str) -> int | None:
-    """Member tasks of a held-out group with a group score, as taskgen writes its YAML."""
-    from .bbh import BBH_TASKS
-    from .hhh import CATEGORIES
-    from .mmlu import MMLU_SUBJECTS
+    """Member tasks of a held-out group with a group score, as the catalogue (and its YAML) lists them."""
+    from lm_eval_octopack.catalogue import groups
 
-    suites = {"instructeval_mmlu_": MMLU_SUBJECTS, "instructeval_bbh_": BBH_TASKS, "instructeval_hhh": CATEGORIES}
-    return next((len(members) for prefix, members in suites.items() if group.startswith(prefix)), None)
+    found = groups().get(group)
+    return len(found.members) if found and found.metric else None
 
 
 def aggregated_from_members(results_json: Mapping[str, Any], group: str, metric: str) -> tuple[float, str] | None:

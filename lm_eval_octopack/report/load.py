@@ -18,14 +18,6 @@ _SAMPLES_RE = re.compile(r"^samples_(.+)_([^_]+)\.jsonl$")
 
 ResultsSource = str | Path | Mapping[str, Any]
 HELDOUT_PREFIX = "instructeval_"
-#: Held-out groups with an aggregate score, as their group YAMLs define it (heldout/taskgen.py):
-#: pattern of member tasks -> weight_by_size (True: micro average over items, False: plain mean of members).
-#: The suite and paper-table groups (instructeval_mmlu, instructeval_table2, ...) have no aggregate score.
-HELDOUT_GROUPS = {
-    re.compile(r"^(instructeval_mmlu_\d+shot)_\w+$"): True,
-    re.compile(r"^(instructeval_bbh_\d+shot)_\w+$"): False,
-    re.compile(r"^(instructeval_hhh)_(?:harmless|helpful|honest|other)$"): False,
-}
 
 
 def build_report(paths: Iterable[ResultsSource], samples: Iterable[str | Path] = ()) -> Report:
@@ -230,9 +222,10 @@ def heldout_item_scores(lines: list[Mapping[str, Any]]) -> dict[str, list[float]
 
 
 def heldout_group(task: str) -> tuple[str, bool] | None:
-    """``(group, weight_by_size)`` of a held-out task that belongs to a scored group, else None."""
-    for pattern, weight_by_size in HELDOUT_GROUPS.items():
-        match = pattern.match(task)
-        if match:
-            return match.group(1), weight_by_size
-    return None
+    """``(group, weight_by_size)`` of a held-out task that belongs to a group with an aggregate score, as the
+    catalogue (and so the group's YAML) defines it, else None. weight_by_size: True is a micro average over
+    items (MMLU), False a plain mean of the members (BBH, HHH); suite and paper-table groups have no score."""
+    from lm_eval_octopack.catalogue import scored_group_of
+
+    group = scored_group_of(task)
+    return (group.name, group.weight_by_size) if group else None
