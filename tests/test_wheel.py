@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from wheel_build import built_wheel
 
+from lm_eval_octopack import language_facts
+
 pytestmark = pytest.mark.slow
-LANGUAGES = ("python", "js", "java", "go", "cpp", "rust")
+LANGUAGES = language_facts.LANGUAGES
 #: Variables that could let the source tree or a setting of the developer's leak into the wheel's runs.
 LEAKY_ENV = ("PYTHONPATH", "OCTOPACK_DATA_DIR", "LM_EVAL_OCTOPACK_NO_HOOK", "OCTOPACK_SANDBOX", "TQDM_DISABLE")
 
