@@ -100,7 +100,7 @@ def requested_tasks(argv: list[str]) -> list[str]:
 
 def code_languages(task_names: list[str]) -> set[str]:
     """The execution languages a task selection needs (task, group and glob names)."""
-    from lm_eval_octopack.taskgen import resolve_tasks, task_languages
+    from lm_eval_octopack.catalogue import resolve_tasks, task_languages
 
     languages = task_languages()
     return set().union(*(languages[task] for task in resolve_tasks(task_names)))

@@ -7,7 +7,6 @@ script, and ``import lm_eval_octopack.plugin`` from Python followed by :func:`en
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from lm_eval_octopack import lm_eval_compat, tasks_dir
@@ -26,15 +25,10 @@ def register_models() -> None:
 
 
 def our_task_names() -> set[str]:
-    """Every task, group and tag name defined under our task directory (a text scan, no YAML parse)."""
-    import re
+    """Every task, group and tag name of ours (the catalogue our task YAMLs are generated from)."""
+    from lm_eval_octopack import catalogue
 
-    pattern = re.compile(r"^(?:task|group|tag):\s*\[?([^\]\n]+)", re.MULTILINE)
-    names: set[str] = set()
-    for path in Path(tasks_dir()).rglob("*.yaml"):
-        for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            names.update(name.strip() for name in match.group(1).split(",") if name.strip())
-    return names
+    return {*catalogue.tasks(), *catalogue.groups(), *catalogue.tags()}
 
 
 def patch_task_manager() -> None:

@@ -12,6 +12,7 @@ import yaml
 from lm_eval_octopack import tasks_dir
 from lm_eval_octopack.catalogue import groups, humanevalpack_groups, resolve_tasks, task_languages, tasks
 from lm_eval_octopack.language_facts import FACTS, LANGUAGES
+from lm_eval_octopack.plugin import our_task_names
 from lm_eval_octopack.taskgen import HEADER, render, stale_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +30,15 @@ def test_one_header_and_one_file_per_task_and_group():
     assert len(files) == len(tasks()) + len(groups())
     on_disk = {p.relative_to(tasks_dir()).as_posix() for p in Path(tasks_dir()).rglob("*.yaml")}
     assert on_disk == set(files)
+
+
+def test_our_task_names_are_the_names_the_yamls_define():
+    defined: set[str] = set()
+    for path in Path(tasks_dir()).rglob("*.yaml"):
+        config = yaml.safe_load(path.read_text().replace("!function ", ""))
+        tags = config.get("tag", [])
+        defined |= {config.get("task") if "group" not in config else config["group"], *tags}
+    assert defined == our_task_names()
 
 
 def test_every_reference_task_name_exists_for_every_language():

@@ -1,6 +1,6 @@
 """INSTRUCTEVAL's held-out suites (as run for the Flacuna paper) as lm-eval 0.4.13 tasks.
 
-Tasks (all scored ``acc``; YAMLs generated into ``task_yaml/instructeval/`` by :mod:`.taskgen`):
+Tasks (all scored ``acc``; YAMLs generated into ``task_yaml/instructeval/`` by :mod:`lm_eval_octopack.taskgen`):
 
 =================================  =====================================================  ==============
 name                               what                                                   aggregate

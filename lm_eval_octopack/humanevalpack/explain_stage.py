@@ -22,7 +22,7 @@ DESCRIBE_PREFIX = "humanevalexplaindescribe-"
 
 def explain_languages(tasks: list) -> list[str]:
     """Languages of the explain-synthesize tasks a selection resolves to."""
-    from lm_eval_octopack.taskgen import resolve_tasks
+    from lm_eval_octopack.catalogue import resolve_tasks
 
     selected = resolve_tasks([t for t in tasks if isinstance(t, str)])
     return sorted(name.removeprefix(SYNTH_PREFIX) for name in selected if name.startswith(SYNTH_PREFIX))
