@@ -12,13 +12,13 @@ import json
 import struct
 
 import pytest
-from lm_eval_octopack.executors.languages.cpp import HELPER_HEADERS, _header_names, _mergeable_chunks, _pch_header
+from lm_eval_octopack.executors.languages.cpp import HELPER_HEADERS, _header_names, _mergeable_groups, _pch_header
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.runtime.compiled import find_tool
 from lm_eval_octopack.executors.runtime.merged import cpp as cpp_merged
 from lm_eval_octopack.executors.runtime.merged.cpp import NotMergeable, analyze
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
+from test_executors_languages import QUICK, cache_dir, execute_in_chunks, workdir  # noqa: F401 (fixtures)
 
 HELPERS = "using namespace std;\n" + "".join(f"#include<{name}>\n" for name in HELPER_HEADERS)
 TEST_HEAD = "#undef NDEBUG\n#include<assert.h>\n"
@@ -353,7 +353,7 @@ def test_all_real_programs_get_the_same_status_merged_and_alone(humanevalpack_di
     cpp = get_language("cpp")
     mergeable = sum(len(chunk) for chunk in _chunks(programs, cache_dir))
     assert mergeable >= 310, mergeable  # 316 of 328 here: strlen/unique/max_element/search/is_sorted and MD5 stay out
-    batched = cpp.execute_batch(programs, tmp_path, sandbox, cache_dir)
+    batched = execute_in_chunks(cpp, programs, tmp_path, sandbox, cache_dir)
     wrong = []
     for index, (program, verdict) in enumerate(zip(programs, batched, strict=True)):
         single_dir = tmp_path / f"alone{index}"
@@ -366,4 +366,4 @@ def test_all_real_programs_get_the_same_status_merged_and_alone(humanevalpack_di
 
 def _chunks(programs, cache):
     gxx = find_tool("g++")
-    return _mergeable_chunks(programs, _header_names(gxx, _pch_header(cache, gxx)))
+    return _mergeable_groups(programs, _header_names(gxx, _pch_header(cache, gxx)), {})

@@ -18,7 +18,7 @@ import pytest
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.runtime.merged import go as go_merged
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import GO_HEADER, QUICK, cache_dir, workdir  # noqa: F401 (fixtures)
+from test_executors_languages import GO_HEADER, QUICK, cache_dir, execute_in_chunks, workdir  # noqa: F401 (fixtures)
 
 ASSERT_OK = "assert.New(t).Equal(2, 1+1)"
 
@@ -184,7 +184,7 @@ def test_real_programs_vet_names_fail_as_go_test_fails_them(humanevalpack_dir, s
         programs += [Program("go", source, limits) for source in sources]
         labels += [f"{doc['task_id']} canonical", f"{doc['task_id']} buggy"]
     go = get_language("go")
-    batched = go.execute_batch(programs, tmp_path, sandbox, cache_dir)
+    batched = execute_in_chunks(go, programs, tmp_path, sandbox, cache_dir)
     compared = [i for i, v in enumerate(batched) if v.status == "compile_error" or i < 32]
     assert sum(batched[i].status == "compile_error" for i in compared) >= 10  # 16 here, most of them vet's
     wrong = []

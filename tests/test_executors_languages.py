@@ -139,6 +139,17 @@ FLAKY = {"rust": {32}, "go": {95}}
 SAMPLED_PROBLEMS = 24
 
 
+def execute_in_chunks(language, programs: list[Program], workdir: Path, sandbox, cache_dir: Path) -> list[Verdict]:
+    """``execute_batch`` over chunks of the language's ``batch_size``, as the local backend sends them (a language
+    merges a whole chunk: chunking is the backend's)."""
+    verdicts = []
+    for start in range(0, len(programs), language.batch_size):
+        chunk_dir = workdir / f"chunk{start:05d}"
+        chunk_dir.mkdir()
+        verdicts += language.execute_batch(programs[start : start + language.batch_size], chunk_dir, sandbox, cache_dir)
+    return verdicts
+
+
 def _load_docs(language: str) -> list[dict]:
     path = DATA_DIR / "humanevalpack" / f"{language}.jsonl"
     if not path.is_file():
@@ -168,11 +179,7 @@ def test_reference_solutions_on_real_data(language, sandbox, cache_dir, tmp_path
         )
         programs += [Program(language, canonical, limits), Program(language, buggy, limits)]
         expected += [index not in CANONICAL_FAILS.get(language, set()), index in BUGGY_PASSES.get(language, set())]
-    implementation = get_language(language)
-    if hasattr(implementation, "execute_batch"):
-        verdicts = implementation.execute_batch(programs, tmp_path, sandbox, cache_dir)
-    else:
-        verdicts = [implementation.execute(p, _fresh(tmp_path, i), sandbox, cache_dir) for i, p in enumerate(programs)]
+    verdicts = execute_in_chunks(get_language(language), programs, tmp_path, sandbox, cache_dir)
     wrong = [
         (doc["task_id"], kind, verdict.status, verdict.detail[:300])
         for position, (verdict, want) in enumerate(zip(verdicts, expected, strict=True))
@@ -180,9 +187,3 @@ def test_reference_solutions_on_real_data(language, sandbox, cache_dir, tmp_path
         if verdict.passed != want
     ]
     assert not wrong, wrong
-
-
-def _fresh(parent: Path, index: int) -> Path:
-    path = parent / f"p{index}"
-    path.mkdir()
-    return path

@@ -16,7 +16,14 @@ import pytest
 from lm_eval_octopack.executors.registry import get_language
 from lm_eval_octopack.executors.runtime.merged import rust as rust_merged
 from lm_eval_octopack.executors.types import Limits, Program
-from test_executors_languages import PROGRAMS, QUICK, RUST_TESTS, cache_dir, workdir  # noqa: F401
+from test_executors_languages import (  # noqa: F401 (fixtures)
+    PROGRAMS,
+    QUICK,
+    RUST_TESTS,
+    cache_dir,
+    execute_in_chunks,
+    workdir,
+)
 
 TESTS = "#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { %s }\n}\n"
 
@@ -324,9 +331,9 @@ def test_programs_that_compile_only_under_cfg_test_fail_batched_and_alone(workdi
 
 
 def test_batch_compile_limits_take_the_widest_budget_and_the_tightest_resources():
-    from lm_eval_octopack.executors.languages.rust import _batch_compile_limits
+    from lm_eval_octopack.executors.runtime.merged.engine import compile_limits
 
-    limits = _batch_compile_limits(
+    limits = compile_limits(
         [Limits(compile_timeout=30, memory_mb=4096), Limits(compile_timeout=90, memory_mb=1024)]
     )
     assert limits.compile_timeout == 90 and limits.memory_mb == 1024 and limits.max_output_bytes >= 1 << 20
@@ -369,7 +376,7 @@ def test_real_programs_get_the_same_verdicts_batched_and_alone(humanevalpack_dir
     batch_dir, single_dir = tmp_path / "batched", tmp_path / "single"
     batch_dir.mkdir()
     single_dir.mkdir()
-    batched = rust.execute_batch(programs, batch_dir, sandbox, cache_dir)
+    batched = execute_in_chunks(rust, programs, batch_dir, sandbox, cache_dir)
     singles = []
     for index, program in enumerate(programs):
         alone = single_dir / f"p{index}"

@@ -9,7 +9,8 @@ linker on these small programs, with the same libraries and symbol resolution.
 
 ``execute_batch`` compiles the programs that can be merged without changing their meaning as ONE translation unit
 (``cpp_merged``: one namespace per program, a driver ``main``), with the same flags, then runs the binary once per
-program, each in a fresh process and directory, all started by one sandbox (``exec_batch``). Whatever cannot be merged, fails to compile in the batch or finds
+program, each in a fresh process and directory, all started by one sandbox: ``_CppBuild`` is its strategy for the
+merged-build engine (``runtime/merged/engine.py``). Whatever cannot be merged, fails to compile in the batch or finds
 the batch binary misbehaving runs alone, the single way.
 """
 
@@ -25,9 +26,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..runtime.compiled import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
-from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.exec_batch import Command, run_alone
 from ..runtime.language import BatchVerdicts, CommandResult, Language, OnVerdict, SandboxRunner, ToolReport
 from ..runtime.merged import cpp as cpp_merged
+from ..runtime.merged.engine import (
+    BuildResult,
+    MergedBuild,
+    compile_budget,
+    compile_limits,
+    merging_enabled,
+    run_merged,
+)
 from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict
 
@@ -45,15 +54,12 @@ _INCLUDE_RE = re.compile(r"^\s*#\s*include\s*<([^>]+)>", re.MULTILINE)
 BATCH_SIZE = 16
 BATCH_SOURCE, BATCH_BINARY = "batch.cpp", "batch.out"
 ALONE_NAMES = (BATCH_SOURCE, BATCH_BINARY, "test.cpp", "a.out")  # how a merged run's messages are told back
-EXTRA_COMPILE_SECONDS = 0.5  # compile budget per merged program beyond the first
-COMPILE_ATTEMPTS = 3  # compile errors stop g++ before it links: a second failure may be the link's, then the rest
 PROBE_SECONDS = 2.0  # the batch binary run without a program (static initialisers and destructors only)
 HEADER_NAMES_FILE = "header-names-v2.json"  # beside the precompiled header: see cpp_merged.HeaderNames
 
 
 class CppLanguage(Language):
     name = "cpp"
-    batch_size = BATCH_SIZE
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)
@@ -105,6 +111,10 @@ class CppLanguage(Language):
         return build_then_run(program, workdir, sandbox, "g++", argv, ["a.out"], sandbox_env(workdir),
                               existing([cache_dir / "cpp"]), run_files={source.name: program.source})  # fmt: skip
 
+    @property
+    def batch_size(self) -> int:
+        return BATCH_SIZE if merging_enabled(self.name) else 1
+
     def execute_batch(
         self,
         programs: Sequence[Program],
@@ -116,22 +126,21 @@ class CppLanguage(Language):
         verdicts = BatchVerdicts(on_verdict)
         gxx = find_tool("g++")
         pch = _pch_header(cache_dir, gxx) if gxx else None
-        if gxx and pch and _pch_ready(pch):
-            for position, chunk in enumerate(_mergeable_chunks(programs, _header_names(gxx, pch))):
-                batch_dir = workdir / f"batch{position:04d}"
-                batch_dir.mkdir()
-                _MergedBatch(gxx, pch, cache_dir, sandbox, batch_dir).run(chunk, verdicts.decide)
-                shutil.rmtree(batch_dir, ignore_errors=True)
+        if gxx and pch and _pch_ready(pch) and merging_enabled(self.name):
+            analyses: dict[int, cpp_merged.Analysis] = {}
+            groups = _mergeable_groups(programs, _header_names(gxx, pch), analyses)
+            run_merged(groups, lambda batch_dir: _CppBuild(batch_dir, gxx, pch, cache_dir, sandbox, analyses),
+                       workdir, sandbox, verdicts.decide)  # fmt: skip
         # not mergeable, or no clear answer from its batch: the single path decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
-_Entry = tuple[Program, cpp_merged.Analysis]
-
-
-def _mergeable_chunks(programs: Sequence[Program], header: cpp_merged.HeaderNames) -> list[dict[int, _Entry]]:
-    """Programs that may share a translation unit, grouped by include set and limits, at most BATCH_SIZE each."""
-    groups: dict[tuple[frozenset[str], Limits], dict[int, _Entry]] = {}
+def _mergeable_groups(
+    programs: Sequence[Program], header: cpp_merged.HeaderNames, analyses: dict[int, cpp_merged.Analysis]
+) -> list[dict[int, Program]]:
+    """Programs that may share a translation unit, grouped by include set and limits (``analyses`` gets what
+    each one's merge needs)."""
+    groups: dict[tuple[frozenset[str], Limits], dict[int, Program]] = {}
     for index, program in enumerate(programs):
         if not includes_all_helpers(program.source):  # compiled without the precompiled header alone
             continue
@@ -140,100 +149,73 @@ def _mergeable_chunks(programs: Sequence[Program], header: cpp_merged.HeaderName
         except cpp_merged.NotMergeable as reason:
             log.debug("C++ program %d runs alone: %s", index, reason)
             continue
-        groups.setdefault((analysis.includes, program.limits), {})[index] = (program, analysis)
-    chunks = []
-    for group in groups.values():
-        indexes = list(group)
-        for start in range(0, len(indexes), BATCH_SIZE):
-            chunk = {i: group[i] for i in indexes[start : start + BATCH_SIZE]}
-            if len(chunk) > 1:  # one program alone is cheaper the single way
-                chunks.append(chunk)
-    return chunks
+        analyses[index] = analysis
+        groups.setdefault((analysis.includes, program.limits), {})[index] = program
+    return list(groups.values())
 
 
-class _MergedBatch:
-    """One translation unit for a chunk: compile (dropping the programs its errors name, and again: compile errors
-    stop g++ before it links), check the binary, then run it once per program."""
+class _CppBuild(MergedBuild):
+    """One translation unit (one namespace per program, a driver ``main`` calling one by index), compiled with the
+    single path's flags; the binary is trusted once its size and a run without a program look sane."""
 
-    def __init__(self, gxx: str, pch: Path, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
-        self.gxx, self.pch, self.cache_dir, self.sandbox = gxx, pch, cache_dir, sandbox
-        self.build_dir = batch_dir / "build"
+    def __init__(
+        self, directory: Path, gxx: str, pch: Path, cache_dir: Path, sandbox: SandboxRunner,
+        analyses: dict[int, cpp_merged.Analysis],
+    ):  # fmt: skip
+        super().__init__(directory)
+        self.gxx, self.pch, self.cache_dir, self.sandbox, self.analyses = gxx, pch, cache_dir, sandbox, analyses
+        self.build_dir = directory / "build"
         self.build_dir.mkdir()
-        self.dir = batch_dir
+        self.binary = self.build_dir / BATCH_BINARY
+        self.ranges: dict[int, tuple[int, int]] = {}
 
-    def run(self, entries: dict[int, _Entry], report: OnVerdict) -> None:
-        limits = next(iter(entries.values()))[0].limits  # a chunk shares its limits
-        built = self._build(dict(entries), limits)
-        if built is None:
-            return
-        pending, compile_seconds, ranges = built
-        binary = self.build_dir / BATCH_BINARY
-        with binary.open("rb") as elf:
+    def build(self, members: dict[int, Program]) -> BuildResult:
+        includes = self.analyses[next(iter(members))].includes
+        bodies = {i: cpp_merged.namespace_body(p.source, self.analyses[i]) for i, p in members.items()}
+        unit = cpp_merged.translation_unit(bodies, includes, HELPER_HEADERS)
+        (self.build_dir / BATCH_SOURCE).write_text(unit.text, encoding="utf-8")
+        argv = [self.gxx, STD_FLAG, "-include", str(self.pch), BATCH_SOURCE, *_fast_linker(), *LINK_FLAGS,
+                "-o", BATCH_BINARY]  # fmt: skip
+        all_limits = [p.limits for p in members.values()]
+        result = self.sandbox.run(
+            argv, workdir=self.build_dir, timeout=compile_budget(all_limits), limits=compile_limits(all_limits),
+            env=sandbox_env(self.build_dir), read_only_paths=existing([self.cache_dir / "cpp"]),
+        )  # fmt: skip
+        if result.timed_out:
+            return BuildResult.unclear(result.seconds)
+        self.ranges = unit.ranges
+        if result.returncode == 0:
+            return BuildResult(result.seconds, built=True)
+        blamed = cpp_merged.attribute(f"{result.stderr}\n{result.stdout}", BATCH_SOURCE, unit.ranges)
+        return BuildResult(result.seconds, built=False, leaving=blamed)
+
+    def admit(self, members: dict[int, Program]) -> float | None:
+        with self.binary.open("rb") as elf:
             size = cpp_merged.static_size(elf.read(1 << 16))  # the ELF and program headers come first
         if size is None or size > cpp_merged.MAX_STATIC_BYTES:
-            return
-        probe = self._run_binary([str(binary)], "probe", min(limits.run_timeout, PROBE_SECONDS), limits)
-        if probe.timed_out or probe.returncode != 0:
-            return
-        share = (compile_seconds + probe.seconds) / len(pending)
-        order = list(pending)
+            return None
+        limits = next(iter(members.values())).limits  # a group shares its limits
+        probe_dir = self.dir / "probe"
+        probe_dir.mkdir()
+        probe = run_alone(Command([str(self.binary)], min(limits.run_timeout, PROBE_SECONDS)), sandbox=self.sandbox,
+                          workdir=probe_dir, limits=limits, env=sandbox_env(probe_dir),
+                          read_only_paths=self.read_only_paths())  # fmt: skip
+        shutil.rmtree(probe_dir, ignore_errors=True)
+        return None if probe.timed_out or probe.returncode != 0 else probe.seconds
 
-        def decide(index: int, ran: CommandResult) -> None:
-            verdict = run_verdict(ran, share)
-            detail = cpp_merged.as_alone(verdict.detail, index, ranges[index][0], ALONE_NAMES)
-            report(index, Verdict(verdict.status, detail, verdict.seconds))
+    def command(self, index: int, program: Program) -> Command:
+        return Command([str(self.binary), str(index)], program.limits.run_timeout)
 
-        # every program in a fresh process and directory, all started by one sandbox (exec_batch)
-        runs_dir = self.dir / "runs"
-        runs_dir.mkdir()
-        commands = [Command([str(binary), str(index)], limits.run_timeout) for index in order]
-        finished = run_each(commands, sandbox=self.sandbox, workdir=runs_dir, limits=limits,
-                            env=sandbox_env(runs_dir), read_only_paths=[self.build_dir],
-                            on_result=lambda k, ran: decide(order[k], ran))  # fmt: skip
-        for k, index in enumerate(order):
-            if k not in finished:  # no answer from the shared sandbox (e.g. the program killed it): alone
-                decide(
-                    index, self._run_binary([str(binary), str(index)], f"run{index:05d}", limits.run_timeout, limits)
-                )
+    def env(self, run_dir: Path) -> dict[str, str]:
+        return sandbox_env(run_dir)
 
-    def _build(self, pending: dict[int, _Entry], limits: Limits) -> tuple[dict[int, _Entry], float, dict] | None:
-        """The programs that compiled together, the compile time and their line ranges; None: no answer here."""
-        includes = next(iter(pending.values()))[1].includes
-        seconds = 0.0
-        for attempt in range(COMPILE_ATTEMPTS):
-            bodies = {i: cpp_merged.namespace_body(p.source, a) for i, (p, a) in pending.items()}
-            unit = cpp_merged.translation_unit(bodies, includes, HELPER_HEADERS)
-            (self.build_dir / BATCH_SOURCE).write_text(unit.text, encoding="utf-8")
-            argv = [self.gxx, STD_FLAG, "-include", str(self.pch), BATCH_SOURCE, *_fast_linker(), *LINK_FLAGS,
-                    "-o", BATCH_BINARY]  # fmt: skip
-            result = self.sandbox.run(
-                argv, workdir=self.build_dir, timeout=limits.compile_timeout + EXTRA_COMPILE_SECONDS * (len(pending) - 1),
-                limits=limits, env=sandbox_env(self.build_dir), read_only_paths=existing([self.cache_dir / "cpp"]),
-            )  # fmt: skip
-            seconds += result.seconds
-            if result.timed_out:
-                return None
-            if result.returncode == 0:
-                # A compile slower than one program's own budget could have timed out alone.
-                return (pending, seconds, unit.ranges) if result.seconds <= limits.compile_timeout else None
-            blamed = cpp_merged.attribute(f"{result.stderr}\n{result.stdout}", BATCH_SOURCE, unit.ranges)
-            if blamed is None or attempt == COMPILE_ATTEMPTS - 1:
-                return None
-            pending = {i: entry for i, entry in pending.items() if i not in blamed}
-            if len(pending) < 2:
-                return None
-        return None
+    def read_only_paths(self) -> list[Path]:
+        return [self.build_dir]
 
-    def _run_binary(self, argv: list[str], name: str, timeout: float, limits: Limits) -> CommandResult:
-        """One run of the batch binary through a one-job server (``run_alone``): it ends at end of output, as
-        the shared sandbox's runs and the single path's do."""
-        run_dir = self.dir / name  # a fresh directory per run, as the single path has
-        run_dir.mkdir()
-        try:
-            return run_alone(Command(argv, timeout), sandbox=self.sandbox, workdir=run_dir, limits=limits,
-                             env=sandbox_env(run_dir), read_only_paths=[self.build_dir])  # fmt: skip
-        finally:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    def verdict(self, index: int, ran: CommandResult, build_share: float) -> Verdict:
+        verdict = run_verdict(ran, build_share)
+        detail = cpp_merged.as_alone(verdict.detail, index, self.ranges[index][0], ALONE_NAMES)
+        return Verdict(verdict.status, detail, verdict.seconds)
 
 
 def includes_all_helpers(source: str) -> bool:

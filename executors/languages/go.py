@@ -8,7 +8,7 @@ vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 ``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
 with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c`` of
 every program as its own package plus a driver, then one fresh process per program, filtered to its tests and
-started through one shared sandbox (``exec_batch``); its verdict is its exit status, as ``go test`` decides it.
+started through one shared sandbox (``_GoBuild``, its strategy for the merged-build engine); its verdict is its exit status, as ``go test`` decides it.
 Any program without a clear result there is re-run alone, the reference way.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import ExecutionInfrastructureError
 from ..runtime.compiled import existing, find_tool, sandbox_env, tool_output
-from ..runtime.exec_batch import Command, run_each
+from ..runtime.exec_batch import Command
 from ..runtime.language import (
     BatchVerdicts,
     CommandResult,
@@ -35,9 +35,16 @@ from ..runtime.language import (
     OnVerdict,
     SandboxRunner,
     ToolReport,
-    group_by_limits,
 )
 from ..runtime.merged import go as go_merged
+from ..runtime.merged.engine import (
+    BuildResult,
+    MergedBuild,
+    compile_budget,
+    compile_limits,
+    merging_enabled,
+    run_merged,
+)
 from ..runtime.prepare_lock import exclusive, private_name
 from ..types import Limits, Program, Verdict, excerpt
 
@@ -48,7 +55,6 @@ INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install g
 BATCH_SIZE = 32  # programs per merged test binary: one link (~0.7 s) is spread over all of them
 TIMEOUT_MARK = "panic: test timed out after"
 RUN_MARGIN_SECONDS = 2.0  # a merged run's own -test.timeout fires first, as go test's does alone
-MAX_LINKS = 2  # once more without the programs that have initialisation code
 VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
 SETUP_HINT = "run `lm-eval-octopack setup go`"
 _READ_ONLY_WRITE = re.compile(r"open (\S+): read-only file system")
@@ -56,7 +62,6 @@ _READ_ONLY_WRITE = re.compile(r"open (\S+): read-only file system")
 
 class GoLanguage(Language):
     name = "go"
-    batch_size = BATCH_SIZE
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)
@@ -125,6 +130,10 @@ class GoLanguage(Language):
         _raise_if_cache_unusable(result, cache_dir, go)
         return _single_verdict(result)
 
+    @property
+    def batch_size(self) -> int:
+        return BATCH_SIZE if merging_enabled(self.name) else 1
+
     def execute_batch(
         self,
         programs: Sequence[Program],
@@ -137,118 +146,99 @@ class GoLanguage(Language):
         if go is None or not _ready(cache_dir, go):
             return [Verdict("error", "Go toolchain or prepared testify module missing: run prepare") for _ in programs]
         verdicts = BatchVerdicts(on_verdict)
-        for start in range(0, len(programs), BATCH_SIZE):
-            chunk = {i: programs[i] for i in range(start, min(start + BATCH_SIZE, len(programs)))}
-            chunk_dir = workdir / f"batch{start:05d}"
-            chunk_dir.mkdir()
-            for index, verdict in _MergedBatch(go, cache_dir, sandbox, chunk_dir).run(chunk).items():
-                verdicts.decide(index, verdict)
-            shutil.rmtree(chunk_dir, ignore_errors=True)
+        if merging_enabled(self.name):
+            tests = {i: go_merged.test_functions(p.source) for i, p in enumerate(programs)}
+            joining = {i: program for i, program in enumerate(programs) if tests[i]}
+            run_merged([joining], lambda batch_dir: _GoBuild(batch_dir, go, cache_dir, sandbox, tests),
+                       workdir, sandbox, verdicts.decide)  # fmt: skip
         # no clear answer from the batch: the reference-shaped single run decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
-class _MergedBatch:
-    """One chunk through vet, one link (once more without programs that have initialisation code) and one run
-    per program (see ``go_merged``); returns the verdicts it is sure of."""
+class _GoBuild(MergedBuild):
+    """One ``go vet`` with go test's analyzers over the unchanged programs (what it names is a compile error, as
+    in ``go test``), then one ``go test -c`` of every program as its own package plus a driver; programs whose
+    package initialisation would run in every program's process leave and the rest is linked again."""
 
-    def __init__(self, go: str, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
-        self.go, self.cache_dir, self.sandbox, self.dir = go, cache_dir, sandbox, batch_dir
-        _write_module_files(cache_dir, go, batch_dir)
+    rerun_alone = False  # a run the shared sandbox did not report is left to go test alone
 
-    def run(self, programs: dict[int, Program]) -> dict[int, Verdict]:
-        tests = {i: go_merged.test_functions(p.source) for i, p in programs.items()}
-        joined = {i: p for i, p in programs.items() if tests[i]}
-        pending, decided = self._vet(joined)
-        linked = self._link({i: programs[i] for i in pending}, tests)
-        if linked is not None:
-            members, link_seconds = linked
-            share = link_seconds / len(members)
-            decided.update(self._run_each({i: programs[i] for i in members}, share))
-        return decided
+    def __init__(
+        self, directory: Path, go: str, cache_dir: Path, sandbox: SandboxRunner, tests: dict[int, list[str] | None]
+    ):
+        super().__init__(directory)
+        self.go, self.cache_dir, self.sandbox, self.tests = go, cache_dir, sandbox, tests
+        self.vetted = False
+        _write_module_files(cache_dir, go, directory)
+        self.module_files = {name: (directory / name).read_text() for name in ("go.mod", "go.sum")}
 
-    def _vet(self, programs: dict[int, Program]) -> tuple[list[int], dict[int, Verdict]]:
-        """One ``go vet`` with go test's analyzers: the programs it passes, and a compile error for each one it
-        names (``go test`` fails those the same way). Output it cannot attribute decides nothing."""
-        if not programs:
-            return [], {}
+    def build(self, members: dict[int, Program]) -> BuildResult:
+        if not self.vetted:  # the first build vets every program once; later ones only link again
+            self.vetted = True
+            vetted = self._vet(members)
+            if vetted.leaving is None or vetted.decided:
+                return vetted
+        return self._link(members)
+
+    def _vet(self, programs: dict[int, Program]) -> BuildResult:
+        """A compile error for each program vet names (``go test`` fails those the same way); output it cannot
+        attribute decides nothing."""
         for index, program in programs.items():
             package = self.dir / go_merged.vet_dir_name(index)
             package.mkdir()
             (package / "main_test.go").write_text(program.source, encoding="utf-8")
-        flags = _vet_flags(self.cache_dir, self.go)
         packages = [f"./{go_merged.vet_dir_name(i)}" for i in programs]
-        limits = _widest(p.limits for p in programs.values())
-        budget = limits.compile_timeout + 1.0 * (len(programs) - 1)
-        result = self._go([self.go, "vet", *flags, *packages], limits, budget)
+        result = self._go([self.go, "vet", *_vet_flags(self.cache_dir, self.go), *packages], programs)
         if result.returncode == 0 and not result.timed_out:
-            return list(programs), {}
+            return BuildResult(result.seconds, built=False)
         findings = go_merged.vet_findings(result.stdout + result.stderr, list(programs))
         if findings is None or result.timed_out or result.returncode != 1:
-            return [], {}
+            return BuildResult.unclear(result.seconds)
         share = result.seconds / len(programs)
-        failed = {i: Verdict("compile_error", text, share) for i, text in findings.items()}
-        return [i for i in programs if i not in failed], failed
+        decided = {i: Verdict("compile_error", text, share) for i, text in findings.items()}
+        return BuildResult(result.seconds, built=False, decided=decided)
 
-    def _link(self, programs: dict[int, Program], tests: dict[int, list[str] | None]) -> tuple[list[int], float] | None:
-        """``go test -c`` of the programs as packages plus the driver, linked again without the programs whose
-        package initialisation would run in every program's process: (the programs linked, seconds)."""
-        members, seconds = list(programs), 0.0
-        for _ in range(MAX_LINKS):
-            if not members:
-                return None
-            for index in members:
-                package = self.dir / go_merged.package_name(index)
-                package.mkdir(exist_ok=True)
-                source = go_merged.as_package(programs[index].source, go_merged.package_name(index))
-                (package / go_merged.PROGRAM_FILE).write_text(source, encoding="utf-8")
-            entries = [go_merged.DriverEntry(i, tests[i] or []) for i in members]
-            (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
-            limits = _widest(programs[i].limits for i in members)
-            built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], limits,
-                             limits.compile_timeout + 2.0 * (len(members) - 1))  # fmt: skip
-            seconds += built.seconds
-            if built.timed_out or built.returncode != 0:
-                return None
-            initializing = go_merged.initializing_programs((self.dir / "batch.test").read_bytes(), MODULE, members)
-            if initializing is None:
-                return None
-            if not initializing:
-                return members, seconds
-            members = [i for i in members if i not in initializing]
-            (self.dir / "batch.test").unlink(missing_ok=True)
-        return None
+    def _link(self, members: dict[int, Program]) -> BuildResult:
+        for index, program in members.items():
+            package = self.dir / go_merged.package_name(index)
+            package.mkdir(exist_ok=True)
+            source = go_merged.as_package(program.source, go_merged.package_name(index))
+            (package / go_merged.PROGRAM_FILE).write_text(source, encoding="utf-8")
+        entries = [go_merged.DriverEntry(i, self.tests[i] or []) for i in members]
+        (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
+        (self.dir / "batch.test").unlink(missing_ok=True)
+        built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], members)
+        if built.timed_out or built.returncode != 0:
+            return BuildResult.unclear(built.seconds)
+        initializing = go_merged.initializing_programs((self.dir / "batch.test").read_bytes(), MODULE, list(members))
+        if initializing is None:
+            return BuildResult.unclear(built.seconds)
+        return BuildResult(built.seconds, built=not initializing, leaving=initializing)
 
-    def _run_each(self, programs: dict[int, Program], link_share: float) -> dict[int, Verdict]:
-        """The binary once per program, filtered to its tests, in a directory shaped like its single run's."""
-        verdicts: dict[int, Verdict] = {}
-        indices = list(programs)
-        module_files = {name: (self.dir / name).read_text() for name in ("go.mod", "go.sum")}
-        for group, (limits, positions) in enumerate(group_by_limits(list(programs.values())).items()):
-            members = [indices[k] for k in positions]
-            argv = ["-test.paniconexit0", f"-test.timeout={_seconds(limits.run_timeout)}"]
-            commands = [Command([str(self.dir / "batch.test"), go_merged.test_filter(i), *argv],
-                                limits.run_timeout + RUN_MARGIN_SECONDS,
-                                {"main_test.go": programs[i].source, **module_files}) for i in members]  # fmt: skip
+    def command(self, index: int, program: Program) -> Command:
+        """The binary filtered to the program's tests, in a directory shaped like its single run's."""
+        argv = [str(self.dir / "batch.test"), go_merged.test_filter(index), "-test.paniconexit0",
+                f"-test.timeout={_seconds(program.limits.run_timeout)}"]  # fmt: skip
+        return Command(argv, program.limits.run_timeout + RUN_MARGIN_SECONDS,
+                       {"main_test.go": program.source, **self.module_files})  # fmt: skip
 
-            def report(k: int, ran: CommandResult, members: list[int] = members) -> None:
-                if ran.timed_out:  # output held open past the binary's own deadline (a child holding stdout):
-                    return  # go test alone decides, which waits only 5 s for it (its WaitDelay), then fails it
-                index = members[k]
-                ran = replace(ran, stdout=go_merged.localize(ran.stdout or "", index),
-                              stderr=go_merged.localize(ran.stderr or "", index))  # fmt: skip
-                verdict = _single_verdict(ran)
-                verdicts[index] = replace(verdict, seconds=verdict.seconds + link_share)
+    def env(self, run_dir: Path) -> dict[str, str]:
+        return _go_env(self.cache_dir, self.go, run_dir)
 
-            runs_dir = self.dir / f"runs{group}"
-            runs_dir.mkdir()
-            run_each(commands, sandbox=self.sandbox, workdir=runs_dir, limits=limits,
-                     env=_go_env(self.cache_dir, self.go, runs_dir), read_only_paths=[self.dir / "batch.test"],
-                     on_result=report)  # fmt: skip
-        return verdicts
+    def read_only_paths(self) -> list[Path]:
+        return [self.dir / "batch.test"]
 
-    def _go(self, argv: list[str], limits: Limits, budget: float) -> CommandResult:
-        return _run_go(argv, self.dir, self.sandbox, self.cache_dir, self.go, limits, budget)
+    def verdict(self, index: int, ran: CommandResult, build_share: float) -> Verdict | None:
+        if ran.timed_out:  # output held open past the binary's own deadline (a child holding stdout):
+            return None  # go test alone decides, which waits only 5 s for it (its WaitDelay), then fails it
+        ran = replace(ran, stdout=go_merged.localize(ran.stdout or "", index),
+                      stderr=go_merged.localize(ran.stderr or "", index))  # fmt: skip
+        verdict = _single_verdict(ran)
+        return replace(verdict, seconds=verdict.seconds + build_share)
+
+    def _go(self, argv: list[str], programs: dict[int, Program]) -> CommandResult:
+        all_limits = [p.limits for p in programs.values()]
+        return _run_go(argv, self.dir, self.sandbox, self.cache_dir, self.go, compile_limits(all_limits),
+                       compile_budget(all_limits))  # fmt: skip
 
 
 def _single_verdict(result: CommandResult) -> Verdict:
@@ -383,16 +373,6 @@ def _test_vet_flags(go: str, package_dir: str, env: dict[str, str]) -> list[str]
 
 def _seconds(value: float) -> str:
     return f"{max(1, round(value))}s"
-
-
-def _widest(all_limits) -> Limits:
-    chosen = None
-    for limits in all_limits:
-        if chosen is None or (limits.compile_timeout + limits.run_timeout) > (
-            chosen.compile_timeout + chosen.run_timeout
-        ):
-            chosen = limits
-    return chosen or Limits()
 
 
 LANGUAGE = GoLanguage()

@@ -10,7 +10,7 @@ assertions and overflow checks are on, as in cargo's dev/test profile.
 ``execute_batch`` checks a batch as ONE plain binary and compiles and links it as ONE test crate (``rust_merged``:
 each program in its own module; the errors of both compiles are pinned on programs by line) and runs that binary
 once per program, filtered to the program's module, each run a fresh process started by one shared sandbox
-(``exec_batch``). Programs that may not join, or that do not pass both compiles in the batch, get the single
+(``_RustBuild``, its strategy for the merged-build engine ``runtime/merged/engine.py``). Programs that may not join, or that do not pass both compiles in the batch, get the single
 path above.
 """
 
@@ -35,7 +35,7 @@ from ..runtime.compiled import (
     sandbox_env,
     tool_output,
 )
-from ..runtime.exec_batch import Command, run_alone, run_each
+from ..runtime.exec_batch import Command
 from ..runtime.language import (
     BatchVerdicts,
     CommandResult,
@@ -43,11 +43,18 @@ from ..runtime.language import (
     OnVerdict,
     SandboxRunner,
     ToolReport,
-    group_by_limits,
 )
 from ..runtime.merged import rust as rust_merged
+from ..runtime.merged.engine import (
+    BuildResult,
+    MergedBuild,
+    compile_budget,
+    compile_limits,
+    merging_enabled,
+    run_merged,
+)
 from ..runtime.prepare_lock import exclusive, private_name
-from ..types import Limits, Program, Verdict
+from ..types import Program, Verdict
 
 SUPPORT_DIR = Path(__file__).with_name("rust_support")
 CRATES = ("rand", "regex", "md5")
@@ -55,14 +62,10 @@ CARGO_DIRS = ("~/.cargo/bin",)
 INSTALL_HINT = "install rustup (https://rustup.rs) then `rustup default stable`; crates.io must be reachable once"
 PROFILE_FLAGS = ("-C", "debug-assertions=on", "-C", "overflow-checks=on", "-C", "debuginfo=0")
 BATCH_SIZE = 16
-BATCH_COMPILE_SECONDS_PER_PROGRAM = 1.0  # added to the widest compile_timeout per program beyond the first
-BATCH_COMPILE_OUTPUT_BYTES = 4 << 20  # rustc's JSON errors of a whole batch must come back whole
-MAX_BATCH_COMPILES = 2  # a batch that fails again without the programs its errors pointed at goes single
 
 
 class RustLanguage(Language):
     name = "rust"
-    batch_size = 16
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)
@@ -128,6 +131,10 @@ class RustLanguage(Language):
                                  run_files={"main.rs": program.source})  # fmt: skip
         return replace(verdict, seconds=verdict.seconds + checked.seconds)
 
+    @property
+    def batch_size(self) -> int:
+        return BATCH_SIZE if merging_enabled(self.name) else 1
+
     def execute_batch(
         self,
         programs: Sequence[Program],
@@ -139,130 +146,62 @@ class RustLanguage(Language):
         rustc = _rustc()
         manifest = _load_manifest(cache_dir, rustc) if rustc else None
         verdicts = BatchVerdicts(on_verdict)
-        if rustc is not None and manifest is not None:
-            for start in range(0, len(programs), BATCH_SIZE):
-                chunk = range(start, min(start + BATCH_SIZE, len(programs)))
-                joining = {i: programs[i] for i in chunk if rust_merged.eligible(programs[i].source)}
-                if len(joining) < 2:
-                    continue
-                batch_dir = workdir / f"batch{start:05d}"
-                batch_dir.mkdir()
-                _MergedBatch(rustc, manifest, cache_dir, sandbox, batch_dir).run(joining, verdicts.decide)
-                shutil.rmtree(batch_dir, ignore_errors=True)
+        if rustc is not None and manifest is not None and merging_enabled(self.name):
+            joining = {i: program for i, program in enumerate(programs) if rust_merged.eligible(program.source)}
+            run_merged([joining], lambda batch_dir: _RustBuild(batch_dir, rustc, manifest, cache_dir, sandbox),
+                       workdir, sandbox, verdicts.decide)  # fmt: skip
         # not eligible, not compiled in the batch: the single path decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
 
-class _MergedBatch:
-    """One chunk checked as one plain binary and compiled as one test crate (once more without the programs the
-    errors of either point at, if any), then its binary run once per program; decides only the programs that
-    passed both compiles in it."""
+class _RustBuild(MergedBuild):
+    """One test crate (each program in its own module), checked as one plain binary and compiled as one test
+    binary, as the single path does; its binary runs once per program, filtered to the program's module."""
 
-    def __init__(self, rustc: str, manifest: dict, cache_dir: Path, sandbox: SandboxRunner, batch_dir: Path):
-        self.rustc, self.manifest, self.sandbox, self.dir = rustc, manifest, sandbox, batch_dir
+    def __init__(self, directory: Path, rustc: str, manifest: dict, cache_dir: Path, sandbox: SandboxRunner):
+        super().__init__(directory)
+        self.rustc, self.manifest, self.sandbox = rustc, manifest, sandbox
         self.read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
+        self.crate: rust_merged.MergedCrate | None = None
 
-    def run(self, programs: dict[int, Program], decide: OnVerdict) -> None:
-        pending, compile_seconds, attempts = dict(programs), 0.0, 0
-        while True:
-            if len(pending) < 2:
-                return
-            crate = rust_merged.merge({i: p.source for i, p in pending.items()})
-            tests_built, seconds, failing = self._compile(crate, list(pending.values()))
-            compile_seconds, attempts = compile_seconds + seconds, attempts + 1
-            if failing is None or (not tests_built and attempts == MAX_BATCH_COMPILES):
-                return
-            pending = {i: p for i, p in pending.items() if i not in failing}
-            if tests_built:  # a program only the check failed is in the binary too, but never run from it
-                break
-        # Alone, each program would have compiled in less time than the whole crate: but only a crate that
-        # finished within a program's own compile_timeout shows that its single compile would not have timed out.
-        pending = {i: p for i, p in pending.items() if seconds <= p.limits.compile_timeout}
-        if not pending:
-            return
-        share = compile_seconds / len(pending)
-        finished = self._run_all(pending, crate, share, decide)
-        for index, program in pending.items():
-            if index not in finished:  # no answer from the shared sandbox (e.g. it killed the server): alone
-                decide(index, self._run_one(index, program, crate.lines[index][0], share))
-
-    def _run_all(
-        self, programs: dict[int, Program], crate: rust_merged.MergedCrate, share: float, decide: OnVerdict
-    ) -> set[int]:
-        """The merged binary once per program, filtered to its module, all through one sandbox start per limits
-        group (``exec_batch``); each run's directory holds the program's own ``main.rs``, as alone."""
-        finished: set[int] = set()
-        indices = list(programs)
-        for group, (limits, positions) in enumerate(group_by_limits(list(programs.values())).items()):
-            members = [indices[k] for k in positions]
-            commands = [Command([str(self.dir / "test_bin"), rust_merged.test_filter(i)], limits.run_timeout,
-                                {"main.rs": programs[i].source}) for i in members]  # fmt: skip
-
-            def report(k: int, ran: CommandResult, members: list[int] = members) -> None:
-                index = members[k]
-                first_line = crate.lines[index][0]
-                ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
-                              stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
-                finished.add(index)
-                decide(index, run_verdict(ran, share))
-
-            runs_dir = self.dir / f"runs{group}"
-            runs_dir.mkdir()
-            run_each(commands, sandbox=self.sandbox, workdir=runs_dir, limits=limits, env=self._env(runs_dir),
-                     read_only_paths=[self.dir / "test_bin"], on_result=report)  # fmt: skip
-        return finished
-
-    def _compile(self, crate: rust_merged.MergedCrate, programs: list[Program]) -> tuple[bool, float, set[int] | None]:
-        """Check as a plain binary, then compile the tests, as the single path does: (the test binary was built,
-        the longer of the two compiles in seconds, the programs the errors of either point at: None when
-        unclear)."""
+    def build(self, members: dict[int, Program]) -> BuildResult:
+        """Check, then compile the tests: built when the test binary was; the programs the errors of either
+        point at leave (a program only the check failed is in the binary too, but never run from it)."""
+        self.crate = crate = rust_merged.merge({i: p.source for i, p in members.items()})
         (self.dir / rust_merged.BATCH_FILE).write_text(crate.text + rust_merged.ENTRY_POINT, encoding="utf-8")
-        limits = _batch_compile_limits([p.limits for p in programs])
-        budget = limits.compile_timeout + BATCH_COMPILE_SECONDS_PER_PROGRAM * (len(programs) - 1)
+        all_limits = [p.limits for p in members.values()]
         seconds, failing = 0.0, set()
         for argv in (_check_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json"),
                      _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json")):  # fmt: skip
-            built = self.sandbox.run(argv, workdir=self.dir, timeout=budget, limits=limits, env=self._env(self.dir),
+            built = self.sandbox.run(argv, workdir=self.dir, timeout=compile_budget(all_limits),
+                                     limits=compile_limits(all_limits), env=self.env(self.dir),
                                      read_only_paths=self.read_only)  # fmt: skip
             seconds = max(seconds, built.seconds)
             if built.timed_out or built.output_truncated:
-                return False, seconds, None
+                return BuildResult.unclear(seconds)
             if built.returncode != 0:
                 owners = rust_merged.error_owners(built.stderr, crate.lines)
                 if owners is None:
-                    return False, seconds, None
+                    return BuildResult.unclear(seconds)
                 failing |= owners
-        return built.returncode == 0, seconds, failing
+        return BuildResult(seconds, built=built.returncode == 0, leaving=failing)
 
-    def _run_one(self, index: int, program: Program, first_line: int, compile_share: float) -> Verdict:
-        """The merged binary filtered to this program's module, in a directory shaped like the single path's."""
-        run_dir = self.dir / f"run{index:05d}"
-        run_dir.mkdir()
-        command = Command([str(self.dir / "test_bin"), rust_merged.test_filter(index)], program.limits.run_timeout,
-                          {"main.rs": program.source})  # fmt: skip
-        ran = run_alone(command, sandbox=self.sandbox, workdir=run_dir, limits=program.limits, env=self._env(run_dir),
-                        read_only_paths=[self.dir / "test_bin"])  # fmt: skip
+    def command(self, index: int, program: Program) -> Command:
+        """Each run's directory holds the program's own ``main.rs``, as alone."""
+        return Command([str(self.dir / "test_bin"), rust_merged.test_filter(index)], program.limits.run_timeout,
+                       {"main.rs": program.source})  # fmt: skip
+
+    def env(self, run_dir: Path) -> dict[str, str]:
+        return sandbox_env(run_dir, [str(Path(self.rustc).parent)])
+
+    def read_only_paths(self) -> list[Path]:
+        return [self.dir / "test_bin"]
+
+    def verdict(self, index: int, ran: CommandResult, build_share: float) -> Verdict:
+        first_line = self.crate.lines[index][0]
         ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
                       stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
-        shutil.rmtree(run_dir, ignore_errors=True)
-        return run_verdict(ran, compile_share)
-
-    def _env(self, workdir: Path) -> dict[str, str]:
-        return sandbox_env(workdir, [str(Path(self.rustc).parent)])
-
-
-def _batch_compile_limits(all_limits: list[Limits]) -> Limits:
-    """The widest compile budget, the tightest resource limits (a crate that fits them shows each program would
-    fit its own), and room for rustc's JSON errors of the whole batch."""
-    return Limits(
-        compile_timeout=max(limits.compile_timeout for limits in all_limits),
-        run_timeout=max(limits.run_timeout for limits in all_limits),
-        memory_mb=min(limits.memory_mb for limits in all_limits),
-        max_processes=min(limits.max_processes for limits in all_limits),
-        max_file_mb=min(limits.max_file_mb for limits in all_limits),
-        scratch_mb=min(limits.scratch_mb for limits in all_limits),
-        max_output_bytes=max(BATCH_COMPILE_OUTPUT_BYTES, *(limits.max_output_bytes for limits in all_limits)),
-    )
+        return run_verdict(ran, build_share)
 
 
 def _compile_argv(rustc: str, manifest: dict, source: str, *extra: str) -> list[str]:
