@@ -32,6 +32,14 @@ ALIASES: dict[str, str] = {"humanevalfix": "fixtests"}
 #: Generates descriptions only (scored by the explain-synthesize stage): no code is executed.
 GENERATION_ONLY_SCENARIO = "explaindescribe"
 
+
+def check_scenario(scenario: str) -> str:
+    """Return ``scenario`` unchanged, or raise ``ValueError`` naming the known scenarios."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"Unknown HumanEvalPack scenario {scenario!r}; known scenarios: {', '.join(SCENARIOS)}")
+    return scenario
+
+
 #: Held-out suites: the shot counts of their tasks, and the generated answer length (``max_gen_toks``).
 HELDOUT_SHOTS: dict[str, tuple[int, ...]] = {"mmlu": (5, 0), "bbh": (3, 0), "drop": (3,), "crass": (3, 0)}
 HELDOUT_MAX_GEN_TOKS: dict[str, int] = {"mmlu": 2, "bbh": 32, "drop": 8, "crass": 8}

@@ -26,8 +26,8 @@ from lm_eval_octopack.humanevalpack.assemble import (
     assemble_candidates,
     assemble_programs,
 )
-from lm_eval_octopack.humanevalpack.languages import LANGUAGES
 from lm_eval_octopack.humanevalpack.postprocess import final_code
+from lm_eval_octopack.language_facts import LANGUAGES
 
 GOLDEN = Path(__file__).parent / "golden" / "assemble.json"
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from lm_eval_octopack.humanevalpack.assemble import assemble_programs
-from lm_eval_octopack.humanevalpack.languages import LANGUAGES
 from lm_eval_octopack.humanevalpack.postprocess import final_code, postprocess_description, remove_last_block
 from lm_eval_octopack.humanevalpack.prompts import prompt_base
+from lm_eval_octopack.language_facts import LANGUAGES
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "postprocess.json").read_text())
 DESCRIPTION = json.loads((Path(__file__).parent / "golden" / "prompts.json").read_text())["description"]

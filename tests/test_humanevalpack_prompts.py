@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lm_eval_octopack.humanevalpack.languages import LANGUAGES, SCENARIOS
+from lm_eval_octopack.catalogue import SCENARIOS
 from lm_eval_octopack.humanevalpack.prompts import (
     TEMPLATES,
     build_encoder_prompt,
@@ -27,7 +27,7 @@ from lm_eval_octopack.humanevalpack.prompts import (
     stop_words,
     templates_for,
 )
-from lm_eval_octopack.language_facts import language_facts
+from lm_eval_octopack.language_facts import LANGUAGES, language_facts
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "prompts.json").read_text())
 GOLDEN_LANGUAGES = ("python", "java", "rust")

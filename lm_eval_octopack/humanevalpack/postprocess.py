@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from lm_eval_octopack.catalogue import check_scenario
 from lm_eval_octopack.language_facts import language_facts
 
-from .languages import check_scenario
 from .prompts import END_OF_TEXT, check_template, prompt_base, stop_words
 
 JAVA_MAIN_SIGNATURE = "public static void main"

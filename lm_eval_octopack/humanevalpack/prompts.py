@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from lm_eval_octopack.catalogue import check_scenario
 from lm_eval_octopack.language_facts import language_facts
-
-from .languages import check_scenario
 
 _INSTRUCTION_PREAMBLE = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request."
