@@ -1,8 +1,11 @@
 """Name -> implementation lookups for languages and execution backends.
 
-Languages are modules ``executors/languages/<name>.py`` exposing ``LANGUAGE``. Backends are the built-ins
-"local" and "ray", anything registered with ``register_backend``, and third-party classes advertised in the
-entry-point group ``lm_eval_octopack.backends`` (``name = "package.module:Class"``).
+Languages are modules ``executors/languages/<name>.py`` exposing ``LANGUAGE``. Backends are the built-ins of
+``BUILTIN_BACKENDS`` (the one place they are registered), anything registered with ``register_backend``, and
+third-party classes advertised in the entry-point group ``lm_eval_octopack.backends``
+(``name = "package.module:Class"``). A backend is one module: a subclass of ``front.Backend`` that implements
+``execute`` (the front adds dedup, the store, preparation, progress and timeout re-runs), or any class with
+``run(programs) -> list[Verdict]``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ ENTRY_POINT_GROUP = "lm_eval_octopack.backends"
 BUILTIN_BACKENDS = {"local": ".backends.local:LocalBackend", "ray": ".backends.ray:RayBackend"}
 
 
-class Backend(Protocol):
+class RunsPrograms(Protocol):
     def run(self, programs: list[Program]) -> list[Verdict]: ...
 
 
@@ -66,7 +69,7 @@ def backend_names() -> list[str]:
     return sorted(names)
 
 
-def get_backend(name: str | None = None, **options: Any) -> Backend:
+def get_backend(name: str | None = None, **options: Any) -> RunsPrograms:
     """Construct a backend by name (default ``$OCTOPACK_BACKEND`` or "local")."""
     name = name or os.environ.get("OCTOPACK_BACKEND") or "local"
     return _backend_class(name)(**options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -307,3 +308,103 @@ def test_a_command_that_cannot_start_is_a_harness_error(mode, tmp_path):
         ).returncode
         == 3
     )  # a program's own exit is still its own
+
+
+# ----------------------------------------------------------------------------------------------- executor front
+
+SCRIPTED_BACKEND = '''
+from lm_eval_octopack.executors.front import Backend
+from lm_eval_octopack.executors.types import Verdict
+
+CALLS = []
+
+
+class ScriptedBackend(Backend):
+    """Dispatch only: a verdict per source word ("hang" times out; "flaky" only when not alone; "harness" errs)."""
+
+    def __init__(self, store=None, cache_dir=None):
+        super().__init__(store=store, cache_dir=cache_dir, progress=False)
+
+    def execute(self, programs, on_result, alone=False, on_start=None):
+        CALLS.append(([p.source for p in programs], alone))
+        for program in programs:
+            if "hang" in program.source or ("flaky" in program.source and not alone):
+                on_result(program, Verdict("timeout", "scripted", 1.5))
+            else:
+                on_result(program, Verdict("error" if "harness" in program.source else "passed"))
+'''
+
+
+@pytest.fixture
+def scripted_backend_entry_point(tmp_path, monkeypatch):
+    """A third-party backend installed the way a package installs one: a module plus a dist-info directory
+    advertising it in the entry-point group."""
+    site = tmp_path / "site"
+    (site / "scripted_backend-1.0.dist-info").mkdir(parents=True)
+    (site / "scripted_backend.py").write_text(SCRIPTED_BACKEND)
+    (site / "scripted_backend-1.0.dist-info" / "METADATA").write_text("Name: scripted-backend\nVersion: 1.0\n")
+    (site / "scripted_backend-1.0.dist-info" / "entry_points.txt").write_text(
+        "[lm_eval_octopack.backends]\nscripted = scripted_backend:ScriptedBackend\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    yield
+    sys.modules.pop("scripted_backend", None)
+
+
+def test_a_backend_that_only_dispatches_gets_dedup_store_and_timeout_re_runs(scripted_backend_entry_point, tmp_path):
+    from lm_eval_octopack.executors import ResultStore
+
+    assert {"local", "ray", "scripted"} <= set(backend_names())
+    store = ResultStore(tmp_path / "results.sqlite")
+    backend = get_backend("scripted", store=store, cache_dir=tmp_path)
+    calls = sys.modules["scripted_backend"].CALLS
+    sources = ["ok", "ok", "flaky", "hang", "harness"]
+    verdicts = backend.run([Program("python", source) for source in sources])
+    assert [v.status for v in verdicts] == ["passed", "passed", "passed", "timeout", "error"]
+    assert calls == [(["ok", "flaky", "hang", "harness"], False), (["flaky", "hang"], True)]
+    assert store.count() == 3  # the error verdict is not stored
+    summary = backend.last_summary
+    assert (summary.programs, summary.distinct, summary.from_store, summary.executed) == (5, 4, 0, 4)
+    assert (summary.timeouts, summary.reruns, summary.timeout_seconds) == (1, 2, 4.5)
+    assert "4.5 s of run time went to timeouts" in summary.timeouts_line()
+
+    calls.clear()
+    again = backend.run([Program("python", source) for source in sources])
+    assert again == verdicts and calls == [(["harness"], False)]  # only the error runs again
+    assert (backend.last_summary.from_store, backend.last_summary.timeout_seconds) == (3, 0.0)
+    assert backend.last_summary.timeouts_line() == ""
+
+
+def test_local_runs_report_starts_and_the_time_timeouts_cost(tmp_path, sandbox):
+    backend = LocalBackend(workers=2, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
+    hang, quick = Program("python", "while True:\n    pass", Limits(run_timeout=1)), Program("python", "assert True")
+    events = []
+    backend.execute([hang, quick], lambda program, verdict: events.append(("done", program.source)),
+                    on_start=lambda programs: events.extend(("start", p.source) for p in programs))
+    for source in (hang.source, quick.source):
+        assert events.index(("start", source)) < events.index(("done", source))
+
+    assert [v.status for v in backend.run([hang, quick, hang])] == ["timeout", "passed", "timeout"]
+    summary = backend.last_summary
+    assert (summary.distinct, summary.executed, summary.timeouts, summary.reruns) == (2, 2, 1, 1)
+    assert 2.0 <= summary.timeout_seconds < 10  # both tries of the hang, about 1 s each
+
+
+def test_the_progress_display_counts_programs_running_past_a_threshold():
+    import io
+
+    from lm_eval_octopack.executors.front import ProgressDisplay
+    from rich.console import Console
+
+    slow, fast = Program("python", "slow"), Program("js", "fast")
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=160)
+    with ProgressDisplay(True, [slow, fast], {}, slow_after=0.2, console=console) as display:
+        display.started([slow, fast])
+        display.advance(fast, Verdict("passed"))
+        time.sleep(0.3)
+        assert (display.slow("python"), display.slow("js")) == (1, 0)
+        display.progress.refresh()
+        assert "1 running > 0.2 s" in screen.getvalue()
+        display.advance(slow, Verdict("failed"))
+        assert display.slow("python") == 0

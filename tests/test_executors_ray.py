@@ -1,4 +1,5 @@
-"""The Ray backend: shards run as remote tasks through the LocalBackend path; same verdicts, driver-side store."""
+"""The Ray backend: shards run as remote tasks through the LocalBackend path; same verdicts, driver-side store
+and timeout re-runs."""
 
 from __future__ import annotations
 
@@ -35,5 +36,7 @@ def test_ray_backend_gives_local_verdicts_and_fills_the_driver_store(local_ray, 
     assert [v.status for v in verdicts] == [v.status for v in expected]
     assert [v.status for v in verdicts][-4:] == ["passed", "failed", "passed", "timeout"]
     assert store.count() == len({p.digest for p in programs()})
+    assert (backend.last_summary.timeouts, backend.last_summary.reruns) == (1, 1)  # the driver re-ran it, alone
     again = backend.run(programs())  # everything comes from the store now
     assert [v.status for v in again] == [v.status for v in verdicts]
+    assert backend.last_summary.from_store == backend.last_summary.distinct and backend.last_summary.executed == 0
