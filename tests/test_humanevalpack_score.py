@@ -97,3 +97,18 @@ def test_unreachable_data_is_a_readable_error(monkeypatch):
         load_rows("rust")  # the Hub is unreachable in tests (HF_HUB_OFFLINE=1)
     with pytest.raises(DataUnavailableError, match="go.jsonl"):
         load_rows("go", "/nonexistent")
+
+
+def test_time_lost_to_timeouts_is_one_line_on_stderr(tmp_path, humanevalpack_dir, rows, capsys, monkeypatch):
+    monkeypatch.setenv("OCTOPACK_CACHE_DIR", str(tmp_path / "cache"))  # an empty store: everything executes
+    hang = "\n    while True:\n        pass\n"
+    completions = [["\n" + r["canonical_solution"]] for r in rows]
+    completions[0] = [hang]
+    code, result = score(tmp_path, humanevalpack_dir, "humanevalsynthesize-python",
+                         write(tmp_path / "c.json", completions), "--run-timeout", "1")
+    out, err = capsys.readouterr()
+    assert code == 0 and result["pass@k"] == {"pass@1": 0.75} and "timeout" not in result
+    assert out.startswith("humanevalsynthesize-python: 4 problems scored") and "went to timeouts" not in out
+    [line] = err.strip().splitlines()
+    assert line.startswith("lm-eval-octopack score: timeouts: 1 of 4 executed programs timed out, 1 re-run alone; ")
+    assert line.endswith("s of run time went to timeouts")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lm_eval_octopack.executors import get_backend
 from lm_eval_octopack.executors.errors import UnscoredSamples
+from lm_eval_octopack.executors.front import RunSummary
 from lm_eval_octopack.executors.store import default_cache_dir
 from lm_eval_octopack.executors.types import Program, Verdict
 from lm_eval_octopack.humanevalpack.assemble import assemble_programs
@@ -32,12 +33,20 @@ def build_programs(docs: Sequence[dict], language: str, final_codes: Sequence[Se
     ]
 
 
-def execute(programs_per_doc: Sequence[Sequence[Program]], options: RunOptions) -> list[list[Verdict]]:
+def execute(programs_per_doc: Sequence[Sequence[Program]], options: RunOptions,
+            on_summary: Callable[[RunSummary], None] | None = None) -> list[list[Verdict]]:
     """Run every program of every doc in one backend call (so the backend can batch,
-    deduplicate and parallelise across docs), then regroup per doc."""
+    deduplicate and parallelise across docs), then regroup per doc. ``on_summary`` gets the backend's
+    ``RunSummary`` (a backend that keeps none gives none)."""
     flat = [program for programs in programs_per_doc for program in programs]
     backend_options = {"workers": options.workers} if options.workers else {}
-    verdicts = get_backend(options.backend or "local", **backend_options).run(flat) if flat else []
+    verdicts: list[Verdict] = []
+    if flat:
+        backend = get_backend(options.backend or "local", **backend_options)
+        verdicts = backend.run(flat)
+        summary = getattr(backend, "last_summary", None)
+        if on_summary is not None and summary is not None:
+            on_summary(summary)
     grouped, start = [], 0
     for programs in programs_per_doc:
         grouped.append(list(verdicts[start:start + len(programs)]))

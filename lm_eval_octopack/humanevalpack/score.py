@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lm_eval_octopack.executors.errors import CacheDirUnusable, SandboxUnavailable, ToolchainMissing, UnscoredSamples
+from lm_eval_octopack.executors.front import RunSummary
 from lm_eval_octopack.humanevalpack.data import DataUnavailableError, load_rows
 from lm_eval_octopack.humanevalpack.execution import build_programs, execute, refuse_scoring_errors
 from lm_eval_octopack.humanevalpack.metrics import mean_pass_at_ks
@@ -51,6 +52,7 @@ class ScoreResult:
     pass_at_k: dict[str, float] | None  # None: some samples are `error`, see ``unscored``
     verdicts: list[dict] = field(default_factory=list)
     unscored: str = ""
+    execution: RunSummary | None = None  # what the backend did; not part of the written result
 
     def to_dict(self) -> dict:
         result = {"task": self.task, "format": self.format, "problems_scored": self.problems, "samples": self.samples,
@@ -168,14 +170,15 @@ def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "au
         template = options.postprocess_template
         generations = [[final_code(row, scenario, language, text, template=template) for text in texts]
                        for row, texts in zip(rows, generations, strict=True)]
-    verdicts = execute(build_programs(rows, language, generations, options), options)
+    summaries: list[RunSummary] = []
+    verdicts = execute(build_programs(rows, language, generations, options), options, on_summary=summaries.append)
     records = [
         {"task_id": row["task_id"], "sample": index, **verdict.to_dict()}
         for row, doc_verdicts in zip(rows, verdicts, strict=True) for index, verdict in enumerate(doc_verdicts)
     ]
     counts = [(len(v), sum(x.passed for x in v)) for v in verdicts]
     result = ScoreResult(task=task, format=fmt, problems=sum(1 for n, _ in counts if n), samples=len(records),
-                         pass_at_k=None, verdicts=records)
+                         pass_at_k=None, verdicts=records, execution=summaries[0] if summaries else None)
     try:
         refuse_scoring_errors(verdicts)
     except UnscoredSamples as err:
@@ -224,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lm-eval-octopack score: error: {err}", file=sys.stderr)
         return 2
     print(render(result))
+    if result.execution is not None and result.execution.timeouts_line():
+        print(f"lm-eval-octopack score: {result.execution.timeouts_line()}", file=sys.stderr)
     if args.output:
         args.output.write_text(json.dumps(result.to_dict(), indent=2))
         print(f"verdicts written to {args.output}")
