@@ -13,8 +13,10 @@ Importing this module is cheap; the held-out item lists are read from their suit
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from types import MappingProxyType
 
 from lm_eval_octopack.language_facts import LANGUAGES
 
@@ -107,13 +109,14 @@ Task = CodeTask | HeldoutTask
 # ----------------------------------------------------------------------------------------- HumanEvalPack
 
 
-def code_tasks() -> dict[str, CodeTask]:
-    """Every HumanEvalPack task (the reference names, then the ``humanevalfix-{lang}`` aliases)."""
+@functools.cache
+def code_tasks() -> Mapping[str, CodeTask]:
+    """Every HumanEvalPack task (the reference names, then the ``humanevalfix-{lang}`` aliases); read-only."""
     names = {f"{prefix}-{language}": (scenario, language)
              for scenario, (prefix, _) in SCENARIOS.items() for language in LANGUAGES}
     names |= {f"{alias}-{language}": (scenario, language)
               for alias, scenario in ALIASES.items() for language in LANGUAGES}
-    return {name: CodeTask(name, scenario, language) for name, (scenario, language) in names.items()}
+    return MappingProxyType({name: CodeTask(name, scenario, language) for name, (scenario, language) in names.items()})
 
 
 def _code_group(name: str, members: list[str], metric: str | None = "pass@1") -> Group:

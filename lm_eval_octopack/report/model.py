@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
+from lm_eval_octopack.catalogue import code_tasks
 from lm_eval_octopack.language_facts import FACTS
 
 LANGUAGES = list(FACTS)
 LANGUAGE_LABELS = {name: facts.display_name for name, facts in FACTS.items()}
 SCENARIOS = ["HumanEvalFix", "HumanEvalExplain", "HumanEvalSynthesize", "HumanEvalFixDocs"]
 GENERATION_ONLY = "HumanEvalExplainDescribe"
+#: The catalogue's scenarios as the paper's rows.
 _TASK_SCENARIO = {
     "fixtests": "HumanEvalFix",
-    "fix": "HumanEvalFix",
     "fixdocs": "HumanEvalFixDocs",
     "explainsynthesize": "HumanEvalExplain",
     "explaindescribe": GENERATION_ONLY,
     "synthesize": "HumanEvalSynthesize",
 }
-_TASK_RE = re.compile(r"^humaneval(fixtests|fixdocs|fix|explainsynthesize|explaindescribe|synthesize)-([a-z]+)$")
 STATUSES = ["passed", "failed", "compile_error", "timeout", "error"]
 BUG_TYPE_GROUPS = {"missing logic": "missing", "excess logic": "excess"}  # every other bug type is "wrong" logic
 
 
 def parse_task(task: str) -> tuple[str, str] | None:
-    """``humanevalfixtests-js`` -> ("HumanEvalFix", "js"); None for other tasks."""
-    match = _TASK_RE.match(task)
-    if not match or match.group(2) not in LANGUAGES:
-        return None
-    return _TASK_SCENARIO[match.group(1)], match.group(2)
+    """``humanevalfixtests-js`` (or ``humanevalfix-js``) -> ("HumanEvalFix", "js"); None for other tasks."""
+    found = code_tasks().get(task)
+    return (_TASK_SCENARIO[found.scenario], found.language) if found else None
 
 
 def bug_type_group(bug_type: str) -> str:
