@@ -61,7 +61,7 @@ class ScoreResult:
 
 
 def parse_task(task: str) -> tuple[str, str]:
-    from lm_eval_octopack.taskgen import humanevalpack_tasks
+    from lm_eval_octopack.catalogue import humanevalpack_tasks
 
     tasks = humanevalpack_tasks()
     if task not in tasks:
