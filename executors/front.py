@@ -138,11 +138,12 @@ class _Run:
         if not pending:
             return
         self.backend.stopping.clear()
+        on_start = self._started if self.display.enabled else None  # digests cost ~50 us: only for a display
         try:
-            self.backend.execute(pending, self._unless_stopping(self._first_try), on_start=self._started)
+            self.backend.execute(pending, self._unless_stopping(self._first_try), on_start=on_start)
             if self.timed_out:
                 self.backend.execute(self.timed_out, self._unless_stopping(self._record), alone=True,
-                                     on_start=self._started)
+                                     on_start=on_start)
         except Interrupted:
             if self.failure is not None:
                 raise self.failure from None  # the cause, not a job that saw the run stopping
@@ -266,7 +267,8 @@ class ProgressDisplay:
 
     def finished(self, program: Program) -> None:
         """The program's run ended without a verdict to show yet (a timeout that runs again)."""
-        self.running.pop(program.digest, None)
+        if self.running:
+            self.running.pop(program.digest, None)
 
     def slow(self, language: str) -> int:
         """How many ``language`` programs have been running longer than ``slow_after`` seconds."""
