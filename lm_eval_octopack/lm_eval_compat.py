@@ -51,6 +51,9 @@ fails there, loudly, instead of somewhere in a run. The rest of the package call
 16. **Model arguments**: ``lm_eval.utils.simple_parse_args_string`` parses ``--model_args`` strings.
 17. **Output layout**: ``results_<date>.json`` and ``samples_<task>_<date>.jsonl`` under
     ``<output_path>/<model_name_sanitized>/`` (provenance sidecars, ``report``, ``compare``).
+18. **A quiet git hash** (:func:`quiet_git_hash`): ``simple_evaluate`` calls the module global
+    ``lm_eval.evaluator.get_git_commit_hash``, which runs ``git describe`` with stderr on the terminal
+    ("fatal: not a git repository" outside a checkout); the self-check replaces it.
 """
 
 from __future__ import annotations
@@ -143,6 +146,27 @@ def run_cli(argv: list[str], program: str = "lm-eval-octopack") -> None:
 
     sys.argv = [program, *argv]
     cli_evaluate()
+
+
+def quiet_git_hash() -> None:
+    """Make ``simple_evaluate`` ask git for the commit only inside a repository (same value, no noise)."""
+    from lm_eval import evaluator
+
+    lm_eval_git_hash = evaluator.get_git_commit_hash
+    if getattr(lm_eval_git_hash, _WRAPPED, False):
+        return
+
+    def git_hash():  # noqa: ANN202
+        import subprocess
+
+        try:
+            inside = subprocess.run(["git", "rev-parse", "--git-dir"], capture_output=True).returncode == 0
+        except OSError:
+            inside = True  # no git: lm-eval's own fallback reads .git itself
+        return lm_eval_git_hash() if inside else None
+
+    setattr(git_hash, _WRAPPED, True)
+    evaluator.get_git_commit_hash = git_hash
 
 
 # --------------------------------------------------------------------------- evaluation (seams 5-8)

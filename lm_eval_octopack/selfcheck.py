@@ -132,21 +132,6 @@ def _quiet_lm_eval() -> None:
 
     os.environ.setdefault("TQDM_DISABLE", "1")
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    from lm_eval import evaluator
+    from lm_eval_octopack import lm_eval_compat
 
-    evaluator.get_git_commit_hash = _git_commit_hash_without_noise(evaluator.get_git_commit_hash)
-
-
-def _git_commit_hash_without_noise(lm_eval_git_hash):  # noqa: ANN001, ANN202
-    """lm-eval runs ``git describe`` with stderr on the terminal: outside a repository (an installed
-    package) that prints "fatal: not a git repository". Same value, asked only inside a repository."""
-    import subprocess
-
-    def git_hash():  # noqa: ANN202
-        try:
-            inside = subprocess.run(["git", "rev-parse", "--git-dir"], capture_output=True).returncode == 0
-        except OSError:
-            inside = True  # no git: lm-eval's own fallback reads .git itself
-        return lm_eval_git_hash() if inside else None
-
-    return git_hash
+    lm_eval_compat.quiet_git_hash()

@@ -253,3 +253,14 @@ def test_provenance_in_the_results_file_wins_over_the_sidecar():
     provenance = run_provenance(results, sidecar=sidecar)
     assert (provenance["sandbox"], provenance["backend"], provenance["toolchains"]) == ("none", "ray", {"go": {"go": "1.26"}})
     assert run_provenance({"config": {}, "configs": {}}, sidecar=sidecar)["sandbox"] == "bwrap"  # the fallback
+
+
+def test_18_simple_evaluate_looks_the_git_hash_up_on_the_evaluator_module(monkeypatch):
+    from lm_eval import evaluator
+
+    assert "get_git_commit_hash()" in inspect.getsource(evaluator.simple_evaluate)
+    monkeypatch.setattr(evaluator, "get_git_commit_hash", lambda: "abc123")
+    lm_eval_compat.quiet_git_hash()
+    lm_eval_compat.quiet_git_hash()  # once
+    inside_a_checkout = subprocess.run(["git", "rev-parse", "--git-dir"], capture_output=True).returncode == 0
+    assert evaluator.get_git_commit_hash() == ("abc123" if inside_a_checkout else None)

@@ -30,9 +30,9 @@ class ReferenceModel(LM):
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None) -> ReferenceModel:
-        from lm_eval.utils import simple_parse_args_string
+        from lm_eval_octopack.lm_eval_compat import parse_model_args
 
-        return cls(**simple_parse_args_string(arg_string))
+        return cls(**parse_model_args(arg_string))
 
     def answer(self, doc: dict) -> str:
         if "scenario" not in doc:
