@@ -177,7 +177,7 @@ def test_a_run_without_sidecar_is_not_flagged_for_every_toolchain(tmp_path):
     assert comparison.differences == []
     assert comparison.warnings == [
         "recorded by one run only, not compared: sandbox, toolchains "
-        "(a run made without lm-eval-octopack has no provenance sidecar)"
+        "(a run made before provenance was recorded, or one without code execution, lacks them)"
     ]
 
 

@@ -199,7 +199,7 @@ def compare_runs(
     missing = prov.unrecorded(run_a.provenance, run_b.provenance)
     if missing:
         warnings.append(f"recorded by one run only, not compared: {', '.join(missing)} "
-                        "(a run made without lm-eval-octopack has no provenance sidecar)")
+                        "(a run made before provenance was recorded, or one without code execution, lacks them)")
     warnings += [f"run {side} was made with --limit {run.limit:g}: a subset of the problems"
                  for side, run in (("A", run_a), ("B", run_b)) if run.limit]
     only = sorted(set(run_a.tasks) ^ set(run_b.tasks))
