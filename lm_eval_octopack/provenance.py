@@ -264,7 +264,7 @@ def _without_hashed_paths(task_values: Mapping[str, Any], hashed: bool) -> Mappi
 
 
 def _flatten_into(flat: dict[str, str], prefix: str, value: Any) -> None:
-    if isinstance(value, Mapping) and value:
+    if isinstance(value, Mapping):  # an empty mapping records nothing, as an absent one
         for key, inner in value.items():
             _flatten_into(flat, f"{prefix}.{key}", inner)
     else:

@@ -258,3 +258,12 @@ def test_the_markdown_sets_both_runs_provenance_side_by_side(tmp_path):
     assert "| Prompt template | instruct | octocoder |" in markdown
     assert "| --limit | none | 2 (a subset of the problems) |" in markdown
     assert "| Toolchains | unknown | unknown |" in markdown  # no sidecar, nothing recorded: unknown, no crash
+
+
+def test_an_empty_recorded_mapping_is_no_difference_from_an_absent_one():
+    from lm_eval_octopack import provenance as prov
+
+    with_empty = {"seeds": {}, "sandbox": "bwrap"}
+    without = {"sandbox": "bwrap"}
+    assert prov.flatten(with_empty) == prov.flatten(without) == {"sandbox": '"bwrap"'}
+    assert prov.differences(with_empty, without, []) == []
