@@ -11,6 +11,7 @@ from lm_eval_octopack.executors.runtime.merged.engine import (
     POLICY,
     compile_budget,
     compile_limits,
+    merged_batch_size,
     merging_enabled,
 )
 from lm_eval_octopack.executors.types import Limits, Program
@@ -46,8 +47,10 @@ def _merged_builds(language: str, calls: list[list[str]]) -> int:
 
 
 def test_the_switch_names_languages_or_all(monkeypatch):
+    assert [merged_batch_size(name) for name in MERGING] == [16, 16, 32]  # the backend's chunk, merged whole
     monkeypatch.setenv(NO_MERGE_ENV, "rust, go")
     assert [merging_enabled(name) for name in MERGING] == [True, False, False]
+    assert [get_language(name).batch_size for name in MERGING] == [16, 1, 1]  # the backend then sends them alone
     monkeypatch.setenv(NO_MERGE_ENV, "all")
     assert not any(merging_enabled(name) for name in MERGING)
     monkeypatch.delenv(NO_MERGE_ENV)

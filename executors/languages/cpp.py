@@ -34,6 +34,7 @@ from ..runtime.merged.engine import (
     MergedBuild,
     compile_budget,
     compile_limits,
+    merged_batch_size,
     merging_enabled,
     run_merged,
 )
@@ -51,7 +52,6 @@ HELPER_HEADERS: tuple[str, ...] = (
 PROBE_HEADERS = {"boost": "/usr/include/boost/any.hpp", "openssl": "/usr/include/openssl/md5.h"}
 INSTALL_HINT = "apt-get install g++ libboost-dev libssl-dev"
 _INCLUDE_RE = re.compile(r"^\s*#\s*include\s*<([^>]+)>", re.MULTILINE)
-BATCH_SIZE = 16
 BATCH_SOURCE, BATCH_BINARY = "batch.cpp", "batch.out"
 ALONE_NAMES = (BATCH_SOURCE, BATCH_BINARY, "test.cpp", "a.out")  # how a merged run's messages are told back
 PROBE_SECONDS = 2.0  # the batch binary run without a program (static initialisers and destructors only)
@@ -113,7 +113,7 @@ class CppLanguage(Language):
 
     @property
     def batch_size(self) -> int:
-        return BATCH_SIZE if merging_enabled(self.name) else 1
+        return merged_batch_size(self.name)
 
     def execute_batch(
         self,

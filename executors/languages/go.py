@@ -42,6 +42,7 @@ from ..runtime.merged.engine import (
     MergedBuild,
     compile_budget,
     compile_limits,
+    merged_batch_size,
     merging_enabled,
     run_merged,
 )
@@ -52,7 +53,6 @@ SUPPORT_DIR = Path(__file__).with_name("go_support")
 GO_DIRS = ("/usr/local/go/bin", "/usr/lib/go/bin")
 MODULE = "humanEval"
 INSTALL_HINT = "install Go >= 1.21 from https://go.dev/dl (or `apt-get install golang-go`); the Go module proxy is needed once, by setup"
-BATCH_SIZE = 32  # programs per merged test binary: one link (~0.7 s) is spread over all of them
 TIMEOUT_MARK = "panic: test timed out after"
 RUN_MARGIN_SECONDS = 2.0  # a merged run's own -test.timeout fires first, as go test's does alone
 VET_FLAGS_FILE = "vet-flags.txt"  # the analyzers `go test` runs, as this toolchain prints them
@@ -132,7 +132,7 @@ class GoLanguage(Language):
 
     @property
     def batch_size(self) -> int:
-        return BATCH_SIZE if merging_enabled(self.name) else 1
+        return merged_batch_size(self.name)
 
     def execute_batch(
         self,

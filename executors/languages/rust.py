@@ -50,6 +50,7 @@ from ..runtime.merged.engine import (
     MergedBuild,
     compile_budget,
     compile_limits,
+    merged_batch_size,
     merging_enabled,
     run_merged,
 )
@@ -61,7 +62,6 @@ CRATES = ("rand", "regex", "md5")
 CARGO_DIRS = ("~/.cargo/bin",)
 INSTALL_HINT = "install rustup (https://rustup.rs) then `rustup default stable`; crates.io must be reachable once"
 PROFILE_FLAGS = ("-C", "debug-assertions=on", "-C", "overflow-checks=on", "-C", "debuginfo=0")
-BATCH_SIZE = 16
 
 
 class RustLanguage(Language):
@@ -133,7 +133,7 @@ class RustLanguage(Language):
 
     @property
     def batch_size(self) -> int:
-        return BATCH_SIZE if merging_enabled(self.name) else 1
+        return merged_batch_size(self.name)
 
     def execute_batch(
         self,

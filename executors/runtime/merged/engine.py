@@ -43,6 +43,9 @@ class MergePolicy:
     seconds_per_extra_program: float = 1.0  # compile budget beyond the widest single budget, per extra program
     compile_output_bytes: int = 4 << 20  # a whole batch's compiler errors must come back whole to be attributed
     min_programs: int = 2  # one program alone is cheaper the single way
+    # Programs per batch (the backend's chunk, merged whole): the fixed cost of one build spread over them.
+    # Go's link (~0.7 s) is worth more programs than a C++ unit or a Rust crate, whose compile grows with each.
+    programs_per_batch: tuple[tuple[str, int], ...] = (("cpp", 16), ("rust", 16), ("go", 32))
 
 
 POLICY = MergePolicy()
@@ -52,6 +55,11 @@ def merging_enabled(language: str) -> bool:
     """False when ``$OCTOPACK_NO_MERGE`` names ``language`` (or says ``all``)."""
     names = {name.strip().lower() for name in os.environ.get(NO_MERGE_ENV, "").split(",")}
     return not names & {language, "all"}
+
+
+def merged_batch_size(language: str) -> int:
+    """A merging language's ``batch_size``: its programs per batch, or 1 (no batches) with merging off."""
+    return dict(POLICY.programs_per_batch)[language] if merging_enabled(language) else 1
 
 
 def compile_limits(all_limits: Sequence[Limits]) -> Limits:
