@@ -7,20 +7,20 @@ that records what it is sent and checks what vLLM checks (non-empty prompt, prom
 ``TokensPrompt`` as the dict it is in vLLM (a TypedDict), and ``get_tokenizer`` loading a real
 Hugging Face tokenizer built locally. Everything else is lm-eval 0.4.13's real code: ``VLLM.__init__``,
 ``tok_encode``, ``_model_generate``, ``generate_until`` (for the baseline), ``maybe_truncate``.
+The same cases against vLLM's real classes (their validation included): ``test_vllm_real.py`` (slow).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import logging
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from lm_eval.api.instance import Instance
+from octopack_vllm_helpers import SAMPLING, build_model_dir, requests_for, sent
 
 from lm_eval_octopack.models.vllm import prompt_budget
 
@@ -105,25 +105,6 @@ STUB_FILES = {
     "vllm-0.8.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: vllm\nVersion: 0.8.0\n",
 }
 
-EOS = "</s>"
-SAMPLING = {"until": ["\ndef"], "do_sample": True, "temperature": 0.2, "top_p": 0.95}
-
-
-def build_model_dir(root: Path) -> Path:
-    """A word-level tokenizer (one token per whitespace-separated word) and a config, all local."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<unk>": 0, EOS: 1, **{f"w{i}": i + 2 for i in range(64)}}
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", eos_token=EOS, pad_token="<unk>")
-    model_dir = root / "tiny-model"
-    tokenizer.save_pretrained(model_dir)
-    (model_dir / "config.json").write_text(json.dumps({"model_type": "gpt2", "vocab_size": len(vocab)}))
-    return model_dir
-
-
 @pytest.fixture(scope="module")
 def stub_vllm(tmp_path_factory):
     """Import lm-eval's vLLM backend and our adapter against the stand-in; undo it afterwards."""
@@ -149,31 +130,10 @@ def stub_vllm(tmp_path_factory):
     importlib.reload(adapter)  # back to the no-vLLM state other tests expect
 
 
-def prompt_of(length: int, doc_id: int) -> str:
-    return " ".join(f"w{(doc_id + i) % 64}" for i in range(length))
-
-
-def requests_for(lengths: list[int], repeats: int, gen_kwargs: dict | None = None) -> list[Instance]:
-    requests = []
-    for doc_id, length in enumerate(lengths):
-        instance = Instance(
-            "generate_until", {}, (prompt_of(length, doc_id), dict(gen_kwargs or SAMPLING)), 0,
-            metadata=("budget", doc_id, repeats),
-        )
-        requests.extend([instance] * repeats)
-    return requests
-
-
 def make_lm(stub_vllm, **model_args):
     adapter, vllm, model_dir = stub_vllm
     lm = adapter.OctopackVLLM(pretrained=str(model_dir), **model_args)
     return lm, vllm.ENGINES[-1]
-
-
-def sent(engine) -> list[tuple[int, object]]:
-    """(prompt length, SamplingParams) of every prompt in the engine's last generate() call."""
-    prompts, params = engine.calls[-1]
-    return [(len(prompt["prompt_token_ids"]), p) for prompt, p in zip(prompts, params, strict=True)]
 
 
 def test_budget_applies_the_total_cap_first_and_keeps_a_prompt_that_fits():

@@ -15,6 +15,8 @@ Differences from lm-eval's ``generate_until``:
 * seeds: by default requests carry no seed (vLLM's fast sampler; the engine seed ``seed``
   fixes the stream of one whole run). ``per_request_seed=True`` gives each doc its own seed
   derived from (``seed``, task, doc_id, prompt), see :mod:`lm_eval_octopack.sampling`.
+* stop strings: an empty one (a task's ``""``, an EOS that decodes to nothing) is not sent, as
+  vLLM's ``SamplingParams`` rejects it (lm-eval's post-processing ignores it anyway).
 
 lm-eval's module imports vLLM at import time, so this module only subclasses it when vLLM
 can be imported; otherwise ``OctopackVLLM`` raises a clear error when constructed.
@@ -132,11 +134,14 @@ class OctopackVLLM(_VLLMBase):
 
     def _sampling_kwargs(self, plan: GroupPlan) -> dict[str, Any]:
         kwargs = plan.sampling_params()
+        stops = plan.until
         if self.think_end_token:
             # As lm-eval: task stops may occur inside the thinking text, so vLLM stops only at EOS
             # and the task stops are applied afterwards by postprocess_generated_text.
-            eos = self._eos_string()
-            kwargs["stop"] = [stop for stop in plan.until if stop == eos]
+            stops = [stop for stop in stops if stop == self._eos_string()]
+        # vLLM's SamplingParams rejects "" (an EOS that decodes to nothing, a task's empty stop);
+        # postprocess_generated_text ignores it too.
+        kwargs["stop"] = [stop for stop in stops if stop]
         return kwargs
 
 
