@@ -50,6 +50,8 @@ def get_language(name: str) -> Language:
 
 def register_language(language: Language) -> None:
     """Use ``language`` for ``language.name`` (overrides the module of the same name; adds new names)."""
+    if not isinstance(language, Language):  # the backend reads batch_size and the other defaults of the base class
+        raise TypeError(f"register_language needs an instance of a Language subclass, not {type(language).__name__}")
     _languages[language.name] = language
 
 

@@ -408,3 +408,13 @@ def test_the_progress_display_counts_programs_running_past_a_threshold():
         assert "1 running > 0.2 s" in screen.getvalue()
         display.advance(slow, Verdict("failed"))
         assert display.slow("python") == 0
+
+
+def test_registering_something_that_is_not_a_language_is_refused_clearly():
+    from lm_eval_octopack.executors.registry import register_language
+
+    class NotALanguage:
+        name = "python"
+
+    with pytest.raises(TypeError, match="Language subclass, not NotALanguage"):
+        register_language(NotALanguage())
