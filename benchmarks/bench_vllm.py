@@ -22,7 +22,6 @@ Exits 0 with a message when vLLM or a GPU is missing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -30,17 +29,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from lm_eval_octopack.models.vllm import gpu_missing_reason
+
 GEN_KWARGS = {"until": ["\ndef ", "\nclass "], "do_sample": True, "temperature": 0.2, "top_p": 0.95}
-
-
-def gpu_missing_reason() -> str | None:
-    if importlib.util.find_spec("vllm") is None:
-        return "vllm is not installed (pip install 'lm-eval-octopack[vllm]')"
-    import torch
-
-    if not torch.cuda.is_available():
-        return "no CUDA GPU is visible"
-    return None
 
 
 def make_requests(n_prompts: int, samples: int, max_tokens: int) -> list:

@@ -39,7 +39,6 @@ goes back when idle, so the calls must follow each other closely.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -51,21 +50,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from lm_eval_octopack.models.vllm import gpu_missing_reason
+
 MAX_MODEL_LEN = 512
 MAX_TOTAL_TOKENS = 256
 REPEATS = 4
 SAMPLING = {"until": ["\n\n\n"], "do_sample": True, "temperature": 0.8, "top_p": 0.95, "max_gen_toks": 64}
 MODES = {"default": "0", "batch_invariant": "1"}
-
-
-def missing_reason() -> str | None:
-    if importlib.util.find_spec("vllm") is None:
-        return "vllm is not installed"
-    import torch
-
-    if not torch.cuda.is_available():
-        return "no CUDA GPU is visible"
-    return None
 
 
 def code_corpus(lines: int = 400) -> list[str]:
@@ -242,7 +233,7 @@ def environment() -> dict:
 
 
 def parent(output: Path, timeout_s: int) -> int:
-    reason = missing_reason()
+    reason = gpu_missing_reason()
     if reason:
         output.write_text(json.dumps({"skipped": reason}))
         print(f"gpu_check_vllm: skipped, {reason}.")

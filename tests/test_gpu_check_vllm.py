@@ -20,7 +20,7 @@ def gpu_check():
 
 
 def test_without_vllm_it_writes_the_reason_and_exits_0(gpu_check, tmp_path):
-    if gpu_check.missing_reason() is None:
+    if gpu_check.gpu_missing_reason() is None:
         pytest.skip("vLLM and a GPU are here: the script would run for real")
     output = tmp_path / "result.json"
     assert gpu_check.main(["--output", str(output)]) == 0

@@ -24,6 +24,7 @@ can be imported; otherwise ``OctopackVLLM`` raises a clear error when constructe
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,19 @@ except ImportError as error:  # vllm not installed (CPU-only machines, CI)
                 "model 'octopack-vllm' needs vLLM and a GPU: pip install 'lm-eval-octopack[vllm]' "
                 f"(import failed: {VLLM_IMPORT_ERROR})"
             )
+
+
+def gpu_missing_reason() -> str | None:
+    """Why a real vLLM engine cannot run here (vLLM missing or not importable, no CUDA GPU), else None."""
+    if VLLM_IMPORT_ERROR is not None:
+        if importlib.util.find_spec("vllm") is None:
+            return "vllm is not installed (pip install 'lm-eval-octopack[vllm]')"
+        return f"vllm is installed but lm-eval's vLLM backend does not import: {VLLM_IMPORT_ERROR}"
+    import torch
+
+    if not torch.cuda.is_available():
+        return "no CUDA GPU is visible"
+    return None
 
 
 @dataclass(frozen=True)
