@@ -6,9 +6,10 @@ allows) installed with ``--no-deps``, plus the few pure-Python packages importin
 ``SamplingParams``, ``TokensPrompt``, ``RequestOutput``, ``get_tokenizer`` and
 ``resolve_chat_template`` needs (``EXTRA_PACKAGES``, found by trying); everything else, torch
 included, comes from the project's environment through a ``.pth`` file. No vLLM kernel is loaded:
-the engine (``LLM``) is faked, the rest is real (see ``octopack_vllm_real_cases.py``).
+the engine (``LLM``) is faked, the rest is real (see ``octopack_vllm_real_cases.py``). vLLM's own
+``vllm.LLM`` is never imported: its engine modules need compiled extras (xgrammar, tvm-ffi, ...).
 
-Wheels and the virtualenv are kept under the octopack cache dir (``vllm-real/``, about 1.2 GB), so
+Wheels and the virtualenv are kept under the octopack cache dir (``vllm-real/``, about 1.3 GB), so
 only the first run downloads (the vLLM wheel is 336 MB). Skips only when the package registry cannot
 be reached. Where ``vllm`` is already importable the cases run in this interpreter.
 """
