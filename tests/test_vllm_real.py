@@ -32,9 +32,10 @@ from lm_eval_octopack.executors.store import default_cache_dir
 pytestmark = pytest.mark.slow
 
 VLLM_VERSION = "0.33.0"
-EXTRA_PACKAGES = [
-    "msgspec", "cbor2", "pyzmq", "openai", "openai-harmony", "sniffio", "pybase64", "cachetools", "uvloop",
-    "py-cpuinfo", "prometheus_client",
+EXTRA_PACKAGES = [  # pinned to the versions the cases were first checked with: a new release cannot break CI
+    "msgspec==0.23.0", "cbor2==6.3.0", "pyzmq==27.3.0", "openai==3.57.0", "openai-harmony==0.0.8",
+    "sniffio==1.3.1", "pybase64==1.5.1", "cachetools==8.0.2", "uvloop==0.23.0", "py-cpuinfo==9.0.0",
+    "prometheus_client==0.26.0",
 ]
 CASES = REPO_ROOT / "tests" / "octopack_vllm_real_cases.py"
 UNREACHABLE = re.compile(
