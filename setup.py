@@ -65,8 +65,11 @@ def package_data(dirs: dict[str, Path]) -> dict[str, list[str]]:
     """Every file that is not a module, as package data of the package of its folder."""
     data = {}
     for name, directory in dirs.items():
-        files = [path.name for path in sorted((HERE / directory).iterdir())
-                 if path.is_file() and path.suffix != ".py" and shipped_file(path.relative_to(HERE))]
+        files = [
+            path.name
+            for path in sorted((HERE / directory).iterdir())
+            if path.is_file() and path.suffix != ".py" and shipped_file(path.relative_to(HERE))
+        ]
         if files:
             data[name] = files
     return data

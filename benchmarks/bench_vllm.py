@@ -58,10 +58,18 @@ def timed(label: str, run: Callable[[], list[str]], count_tokens: Callable[[list
     texts = run()
     wall = time.perf_counter() - start
     tokens = count_tokens(texts)
-    print(f"round {round_} {label:<30} wall {wall:8.2f} s   tokens {tokens:9d}   {tokens / wall:10.1f} tok/s   "
-          f"samples {len(texts)}")
-    return {"label": label, "round": round_, "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall,
-            "samples": len(texts)}
+    print(
+        f"round {round_} {label:<30} wall {wall:8.2f} s   tokens {tokens:9d}   {tokens / wall:10.1f} tok/s   "
+        f"samples {len(texts)}"
+    )
+    return {
+        "label": label,
+        "round": round_,
+        "wall_s": wall,
+        "tokens": tokens,
+        "tokens_per_s": tokens / wall,
+        "samples": len(texts),
+    }
 
 
 def adopt_engine(lm_cls: type, llm, args: argparse.Namespace, **model_args):
@@ -69,8 +77,9 @@ def adopt_engine(lm_cls: type, llm, args: argparse.Namespace, **model_args):
     from unittest import mock
 
     with mock.patch("lm_eval.models.vllm_causallms.LLM", return_value=llm):
-        return lm_cls(pretrained=args.model, max_model_len=args.max_model_len, seed=args.seed, batch_size="auto",
-                      **model_args)
+        return lm_cls(
+            pretrained=args.model, max_model_len=args.max_model_len, seed=args.seed, batch_size="auto", **model_args
+        )
 
 
 def rotated(items: list, shift: int) -> list:
@@ -83,17 +92,21 @@ def summarise(rows: list[dict], baseline_label: str) -> list[dict]:
     summary = []
     for label in labels:
         mine = [row for row in rows if row["label"] == label]
-        summary.append({
-            "label": label,
-            "median_wall_s": statistics.median(row["wall_s"] for row in mine),
-            "median_tokens": statistics.median(row["tokens"] for row in mine),
-            "median_tokens_per_s": statistics.median(row["tokens_per_s"] for row in mine),
-        })
+        summary.append(
+            {
+                "label": label,
+                "median_wall_s": statistics.median(row["wall_s"] for row in mine),
+                "median_tokens": statistics.median(row["tokens"] for row in mine),
+                "median_tokens_per_s": statistics.median(row["tokens_per_s"] for row in mine),
+            }
+        )
     baseline = next(item for item in summary if item["label"] == baseline_label)["median_tokens_per_s"]
     for item in summary:
         item["tokens_per_s_vs_lm_eval_repeats"] = item["median_tokens_per_s"] / baseline
-        print(f"{item['label']:<30} median {item['median_tokens_per_s']:10.1f} tok/s   "
-              f"{item['tokens_per_s_vs_lm_eval_repeats']:.2f}x lm-eval repeats")
+        print(
+            f"{item['label']:<30} median {item['median_tokens_per_s']:10.1f} tok/s   "
+            f"{item['tokens_per_s_vs_lm_eval_repeats']:.2f}x lm-eval repeats"
+        )
     return summary
 
 
@@ -145,15 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         ("octopack-vllm (n=k, unseeded)", lambda: unseeded.generate_until(requests, disable_tqdm=True)),
         ("octopack-vllm (n=k, seeded)", lambda: seeded.generate_until(requests, disable_tqdm=True)),
         ("lm-eval vllm (repeats)", lambda: theirs.generate_until(requests, disable_tqdm=True)),
-        ("raw LLM.generate (n=k)",
-         lambda: [c.text for out in llm.generate(prompts, raw_params, use_tqdm=False) for c in out.outputs]),
+        (
+            "raw LLM.generate (n=k)",
+            lambda: [c.text for out in llm.generate(prompts, raw_params, use_tqdm=False) for c in out.outputs],
+        ),
     ]
-    rows = [timed(label, run, count_tokens, round_)
-            for round_ in range(args.rounds) for label, run in rotated(arms, round_)]
+    rows = [
+        timed(label, run, count_tokens, round_) for round_ in range(args.rounds) for label, run in rotated(arms, round_)
+    ]
     summary = summarise(rows, baseline_label="lm-eval vllm (repeats)")
     if args.output:
-        args.output.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows,
-                                           "summary": summary}, indent=2))
+        args.output.write_text(
+            json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows, "summary": summary}, indent=2)
+        )
     return 0
 
 

@@ -78,14 +78,22 @@ def build_tiny_model(directory: Path) -> Path:
     core = Tokenizer(models.BPE(unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=1024, special_tokens=["<s>", "</s>", "<unk>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=1024, special_tokens=["<s>", "</s>", "<unk>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     core.train_from_iterator(code_corpus(), trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
     config = LlamaConfig(
-        vocab_size=core.get_vocab_size(), hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=MAX_MODEL_LEN,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, torch_dtype="bfloat16",
+        vocab_size=core.get_vocab_size(),
+        hidden_size=256,
+        intermediate_size=512,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=MAX_MODEL_LEN,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        torch_dtype="bfloat16",
     )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).to(torch.bfloat16)
@@ -160,8 +168,11 @@ def check_one_call_and_budget(lm: Any, recorder: Recorder) -> dict:
         "within_budget": all(total <= MAX_TOTAL_TOKENS for total in totals),
         "distinct_samples_per_doc": distinct,
         "overlong_prompt_empty_and_not_sent": overlong_empty and len(call["prompts"]) == 8,
-        "ok": len(recorder.calls) == 1 and all(p.n == REPEATS for p in call["params"]) and overlong_empty
-        and prompt_lengths == expected_lengths and all(total <= MAX_TOTAL_TOKENS for total in totals)
+        "ok": len(recorder.calls) == 1
+        and all(p.n == REPEATS for p in call["params"])
+        and overlong_empty
+        and prompt_lengths == expected_lengths
+        and all(total <= MAX_TOTAL_TOKENS for total in totals)
         and all(count > 1 for count in distinct.values()),
     }
 
@@ -192,16 +203,23 @@ def check_throughput(lm: Any, recorder: Recorder, rounds: int = 4) -> dict:
             lm.generate_until(requests)
             wall = time.perf_counter() - start
             tokens = sum(len(c.token_ids) for call in recorder.calls for out in call["outputs"] for c in out.outputs)
-            rows.append({"round": round_, "seeded": seeded, "wall_s": wall, "tokens": tokens,
-                         "tokens_per_s": tokens / wall})
+            rows.append(
+                {"round": round_, "seeded": seeded, "wall_s": wall, "tokens": tokens, "tokens_per_s": tokens / wall}
+            )
     return {"rows": rows}
 
 
 def run_mode(mode: str, model_dir: Path) -> dict:
     from lm_eval_octopack.models.vllm import OctopackVLLM
 
-    lm = OctopackVLLM(pretrained=str(model_dir), max_model_len=MAX_MODEL_LEN, max_total_tokens=MAX_TOTAL_TOKENS,
-                      gpu_memory_utilization=0.3, enforce_eager=True, seed=1234)
+    lm = OctopackVLLM(
+        pretrained=str(model_dir),
+        max_model_len=MAX_MODEL_LEN,
+        max_total_tokens=MAX_TOTAL_TOKENS,
+        gpu_memory_utilization=0.3,
+        enforce_eager=True,
+        seed=1234,
+    )
     recorder = Recorder(lm.model)
     lm.per_request_seed = True
     return {
@@ -228,8 +246,13 @@ def environment() -> dict:
     import torch
     import vllm
 
-    return {"vllm": vllm.__version__, "torch": torch.__version__, "cuda": torch.version.cuda,
-            "gpu": torch.cuda.get_device_name(0), "capability": list(torch.cuda.get_device_capability(0))}
+    return {
+        "vllm": vllm.__version__,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "gpu": torch.cuda.get_device_name(0),
+        "capability": list(torch.cuda.get_device_capability(0)),
+    }
 
 
 def parent(output: Path, timeout_s: int) -> int:
@@ -243,8 +266,16 @@ def parent(output: Path, timeout_s: int) -> int:
         model_dir = build_tiny_model(Path(scratch) / "tiny-llama")
         for mode, flag in MODES.items():
             child_output = Path(scratch) / f"{mode}.json"
-            command = [sys.executable, __file__, "--child", mode, "--model-dir", str(model_dir),
-                       "--output", str(child_output)]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                mode,
+                "--model-dir",
+                str(model_dir),
+                "--output",
+                str(child_output),
+            ]
             env = {**os.environ, "VLLM_BATCH_INVARIANT": flag}
             try:
                 subprocess.run(command, env=env, timeout=timeout_s, check=False)

@@ -22,8 +22,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def base_parser(description: str, output_name: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", default="octopack-reference", help="lm-eval model name (hf, vllm, ...)")
-    parser.add_argument("--model-args", default="pretrained=octopack-reference,solution=canonical",
-                        help="lm-eval --model_args string")
+    parser.add_argument(
+        "--model-args", default="pretrained=octopack-reference,solution=canonical", help="lm-eval --model_args string"
+    )
     parser.add_argument("--data-dir", default=str(MINI_DATA_DIR), help="HumanEvalPack {lang}.jsonl directory")
     parser.add_argument("--limit", type=int, default=None, help="problems per task (default: all)")
     parser.add_argument("--batch-size", default="auto", help="lm-eval batch size (auto: vLLM gets whole batches)")
@@ -44,8 +45,14 @@ def load_model(args: argparse.Namespace) -> Any:
     return get_model(args.model).create_from_arg_string(args.model_args, config)
 
 
-def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs: str | None = None,
-             model: Any = None, **options: Any) -> dict:
+def evaluate(
+    args: argparse.Namespace,
+    tasks: list,
+    output_dir: Path,
+    gen_kwargs: str | None = None,
+    model: Any = None,
+    **options: Any,
+) -> dict:
     """Run ``tasks`` (names or Task objects) with run ``options`` (``prompt=``, ...); save under ``output_dir``.
 
     ``model``: an already loaded lm-eval model (:func:`load_model`) instead of loading ``--model`` again.
@@ -59,9 +66,17 @@ def evaluate(args: argparse.Namespace, tasks: list, output_dir: Path, gen_kwargs
     tracker = EvaluationTracker(output_path=str(output_dir))
     started = time.time()
     results = simple_evaluate(
-        model=args.model if model is None else model, model_args=args.model_args, tasks=tasks, limit=args.limit, batch_size=args.batch_size,
-        device=args.device, gen_kwargs=_join(args.gen_kwargs, gen_kwargs), log_samples=True,
-        task_manager=plugin.task_manager(metadata=metadata), evaluation_tracker=tracker, confirm_run_unsafe_code=True,
+        model=args.model if model is None else model,
+        model_args=args.model_args,
+        tasks=tasks,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        device=args.device,
+        gen_kwargs=_join(args.gen_kwargs, gen_kwargs),
+        log_samples=True,
+        task_manager=plugin.task_manager(metadata=metadata),
+        evaluation_tracker=tracker,
+        confirm_run_unsafe_code=True,
         bootstrap_iters=0,
     )
     results["config"]["model"] = args.model  # lm-eval records a loaded model by its class name

@@ -26,10 +26,20 @@ def main(argv: list[str] | None = None) -> list[list]:
         with_docs = pass_at_1(results, f"humanevalfixdocs-{lang}")
         rows.append([lang, percent(with_tests), percent(with_docs), f"{100 * (with_docs - with_tests):+.1f}"])
 
-    paired = [[*row, paired_tasks(args.output_dir, f"humanevalfixtests-{row[0]}", f"humanevalfixdocs-{row[0]}")]
-              for row in rows]  # the same problems with tests and with docs: a paired comparison
-    table = markdown_table(["language", "fix with tests", "fix with docs", "docs - tests",
-                            "docs - tests [95% CI], p (paired over problems)"], paired)
+    paired = [
+        [*row, paired_tasks(args.output_dir, f"humanevalfixtests-{row[0]}", f"humanevalfixdocs-{row[0]}")]
+        for row in rows
+    ]  # the same problems with tests and with docs: a paired comparison
+    table = markdown_table(
+        [
+            "language",
+            "fix with tests",
+            "fix with docs",
+            "docs - tests",
+            "docs - tests [95% CI], p (paired over problems)",
+        ],
+        paired,
+    )
     write_report(args.output_dir, args.output_dir / "report.md")
     (args.output_dir / "summary.md").write_text("# pass@1 (%): HumanEvalFixTests vs. HumanEvalFixDocs\n\n" + table)
     print(table)

@@ -34,10 +34,20 @@ def main(argv: list[str] | None = None) -> dict:
     metadata = {"data_dir": args.data_dir, "prompt": args.prompt}
     tracker = EvaluationTracker(output_path=str(args.output_dir))
     results = run_with_describe_stage(
-        simple_evaluate, model=args.model, model_args=args.model_args, tasks=tasks, limit=args.limit,
-        batch_size=args.batch_size, device=args.device, gen_kwargs=args.gen_kwargs, metadata=metadata,
-        task_manager=plugin.task_manager(metadata=metadata), evaluation_tracker=tracker, log_samples=True,
-        confirm_run_unsafe_code=True, bootstrap_iters=0,
+        simple_evaluate,
+        model=args.model,
+        model_args=args.model_args,
+        tasks=tasks,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        device=args.device,
+        gen_kwargs=args.gen_kwargs,
+        metadata=metadata,
+        task_manager=plugin.task_manager(metadata=metadata),
+        evaluation_tracker=tracker,
+        log_samples=True,
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
     )
     save_results(results, tracker)
     report = write_report(args.output_dir, args.output_dir / "report.md")

@@ -25,9 +25,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float | None]]:
 
     baseline = args.templates[0]
     header = ["template", *args.tasks, *(f"{task}: - {baseline} [95% CI], p" for task in args.tasks)]
-    body = [[t, *map(percent, scores[t].values()),
-             *(paired_runs(args.output_dir / baseline, args.output_dir / t, task) for task in args.tasks)]
-            for t in args.templates]
+    body = [
+        [
+            t,
+            *map(percent, scores[t].values()),
+            *(paired_runs(args.output_dir / baseline, args.output_dir / t, task) for task in args.tasks),
+        ]
+        for t in args.templates
+    ]
     table = markdown_table(header, body)
     (args.output_dir / "summary.md").write_text("# pass@1 (%) by prompt template\n\n" + table)
     print(table)

@@ -19,8 +19,14 @@ from _common import save_results, write_report
 from lm_eval_octopack.data import MINI_DATA_DIR
 
 
-def evaluate_in_memory(lm, tasks: list[str], data_dir: str, limit: int | None, output_dir: Path,  # noqa: ANN001
-                       gen_kwargs: str | None = None) -> pd.DataFrame:
+def evaluate_in_memory(
+    lm,
+    tasks: list[str],
+    data_dir: str,
+    limit: int | None,
+    output_dir: Path,  # noqa: ANN001
+    gen_kwargs: str | None = None,
+) -> pd.DataFrame:
     """pass@1 per task of an in-memory lm-eval model (e.g. ``HFLM(pretrained=<model object>, tokenizer=...)``)."""
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
@@ -29,15 +35,24 @@ def evaluate_in_memory(lm, tasks: list[str], data_dir: str, limit: int | None, o
     from lm_eval_octopack.report.model import parse_task
 
     tracker = EvaluationTracker(output_path=str(output_dir))
-    results = simple_evaluate(model=lm, tasks=tasks, limit=limit, gen_kwargs=gen_kwargs, log_samples=True,
-                              task_manager=plugin.task_manager(metadata={"data_dir": data_dir}),
-                              evaluation_tracker=tracker, confirm_run_unsafe_code=True, bootstrap_iters=0)
+    results = simple_evaluate(
+        model=lm,
+        tasks=tasks,
+        limit=limit,
+        gen_kwargs=gen_kwargs,
+        log_samples=True,
+        task_manager=plugin.task_manager(metadata={"data_dir": data_dir}),
+        evaluation_tracker=tracker,
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+    )
     save_results(results, tracker)
     rows = []
     for task, metrics in results["results"].items():
         scenario, language = parse_task(task)
-        rows.append({"task": task, "scenario": scenario, "language": language,
-                     "pass@1": metrics.get("pass@1,execution")})
+        rows.append(
+            {"task": task, "scenario": scenario, "language": language, "pass@1": metrics.get("pass@1,execution")}
+        )
     return pd.DataFrame(rows)
 
 

@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> list[list]:
         for n in args.n:
             run_dir = args.output_dir / f"t{temperature}_n{n}"
             tasks = load_with_repeats(args.tasks, args.data_dir, n)
-            results = evaluate(args, tasks, run_dir, gen_kwargs=f"temperature={temperature},do_sample=True",
-                               model=model)
+            results = evaluate(
+                args, tasks, run_dir, gen_kwargs=f"temperature={temperature},do_sample=True", model=model
+            )
             rows += [[temperature, n, task, percent(pass_at_1(results, task))] for task in args.tasks]
             write_report(run_dir, run_dir / "report.md")
 

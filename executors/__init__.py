@@ -30,11 +30,29 @@ from .toolchains import prepare_languages
 from .types import LANGUAGES, STATUSES, Limits, Program, Verdict
 
 __all__ = [
-    "LANGUAGES", "STATUSES", "CommandResult", "Language", "Limits", "Program", "ResultStore", "SandboxRunner",
-    "SandboxUnavailable", "ToolReport", "ToolchainMissing", "Verdict", "backend_names", "default_cache_dir",
-    "doctor", "get_backend", "get_language", "make_sandbox", "prepare", "register_backend", "register_language",
+    "LANGUAGES",
+    "STATUSES",
+    "CommandResult",
+    "Language",
+    "Limits",
+    "Program",
+    "ResultStore",
+    "SandboxRunner",
+    "SandboxUnavailable",
+    "ToolReport",
+    "ToolchainMissing",
+    "Verdict",
+    "backend_names",
+    "default_cache_dir",
+    "doctor",
+    "get_backend",
+    "get_language",
+    "make_sandbox",
+    "prepare",
+    "register_backend",
+    "register_language",
     "render_doctor",
-]  # fmt: skip
+]
 
 
 def prepare(languages: Iterable[str] | None = None, cache_dir: str | Path | None = None) -> dict[str, str]:

@@ -57,8 +57,10 @@ class RunSummary:
         if not self.timeout_seconds:
             return ""
         reruns = f", {self.reruns} re-run alone" if self.reruns else ""
-        return (f"timeouts: {self.timeouts} of {self.executed} executed programs timed out{reruns}; "
-                f"{self.timeout_seconds:.1f} s of run time went to timeouts")
+        return (
+            f"timeouts: {self.timeouts} of {self.executed} executed programs timed out{reruns}; "
+            f"{self.timeout_seconds:.1f} s of run time went to timeouts"
+        )
 
 
 class Backend(ABC):
@@ -72,8 +74,14 @@ class Backend(ABC):
       ``$OCTOPACK_RETRY_TIMEOUTS``, on unless it is ``0``). A real hang then costs twice its run timeout.
     """
 
-    def __init__(self, *, store: StoreOption = None, cache_dir: str | os.PathLike | None = None,
-                 progress: bool = True, retry_timeouts: bool | None = None):
+    def __init__(
+        self,
+        *,
+        store: StoreOption = None,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+        retry_timeouts: bool | None = None,
+    ):
         self.cache_dir = Path(cache_dir).absolute() if cache_dir is not None else default_cache_dir()
         self.store = open_store(store, self.cache_dir)
         self.progress = progress
@@ -84,8 +92,9 @@ class Backend(ABC):
         self.last_summary = RunSummary()
 
     @abstractmethod
-    def execute(self, programs: Sequence[Program], on_result: OnResult, alone: bool = False,
-                on_start: OnStart | None = None) -> None:
+    def execute(
+        self, programs: Sequence[Program], on_result: OnResult, alone: bool = False, on_start: OnStart | None = None
+    ) -> None:
         """Execute every program (no store, no dedup) and call ``on_result`` once per program as soon as its
         verdict is known, from any thread. ``alone``: one program per sandbox, no batching. ``on_start`` (if
         given) is called with the programs a job starts on. If ``on_result`` raises or the caller is
@@ -123,8 +132,14 @@ class Backend(ABC):
 class _Run:
     """One ``run``'s pending programs through the backend: record, display, re-run timeouts, stop."""
 
-    def __init__(self, backend: Backend, fingerprints: dict[str, str], verdicts: dict[str, Verdict],
-                 summary: RunSummary, display: ProgressDisplay):
+    def __init__(
+        self,
+        backend: Backend,
+        fingerprints: dict[str, str],
+        verdicts: dict[str, Verdict],
+        summary: RunSummary,
+        display: ProgressDisplay,
+    ):
         self.backend = backend
         self.fingerprints = fingerprints
         self.verdicts = verdicts
@@ -142,8 +157,7 @@ class _Run:
         try:
             self.backend.execute(pending, self._unless_stopping(self._first_try), on_start=on_start)
             if self.timed_out:
-                self.backend.execute(self.timed_out, self._unless_stopping(self._record), alone=True,
-                                     on_start=on_start)
+                self.backend.execute(self.timed_out, self._unless_stopping(self._record), alone=True, on_start=on_start)
         except Interrupted:
             if self.failure is not None:
                 raise self.failure from None  # the cause, not a job that saw the run stopping
@@ -218,8 +232,14 @@ class ProgressDisplay:
     been running longer than ``slow_after`` seconds. A program is running from the moment its job starts (a
     batch's programs all start with it) until its verdict is known."""
 
-    def __init__(self, enabled: bool, programs: Iterable[Program], already: dict[str, Verdict],
-                 slow_after: float = SLOW_AFTER_SECONDS, console: Any = None):
+    def __init__(
+        self,
+        enabled: bool,
+        programs: Iterable[Program],
+        already: dict[str, Verdict],
+        slow_after: float = SLOW_AFTER_SECONDS,
+        console: Any = None,
+    ):
         self.enabled = enabled and (console is not None or sys.stderr.isatty())
         self.console = console
         self.slow_after = slow_after
@@ -303,4 +323,3 @@ def _slow_column(display: ProgressDisplay) -> Any:
             return Text(f"{count} running > {display.slow_after:g} s" if count else "", style="yellow")
 
     return SlowColumn()
-

@@ -303,14 +303,30 @@ class BwrapSandbox(ProcessRunner):
     ) -> list[str]:
         scratch_bytes = str(limits.scratch_mb * 1024 * 1024)
         command = [
-            self.bwrap, "--unshare-all", *self.user_flags, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            self.bwrap,
+            "--unshare-all",
+            *self.user_flags,
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
             *(["--as-pid-1"] if as_pid_1 else []),
-            "--dev", "/dev", "--proc", "/proc",
-            "--size", scratch_bytes, "--tmpfs", "/tmp",
-            "--size", scratch_bytes, "--tmpfs", "/dev/shm",
-            "--remount-ro", "/dev",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--size",
+            scratch_bytes,
+            "--tmpfs",
+            "/tmp",
+            "--size",
+            scratch_bytes,
+            "--tmpfs",
+            "/dev/shm",
+            "--remount-ro",
+            "/dev",
             *system_view(),  # after /tmp: a toolchain root under /tmp (a virtualenv there) stays visible
-        ]  # fmt: skip
+        ]
         for path in read_only:  # after /tmp: a path under /tmp, which the tmpfs hides, shows again
             command += ["--ro-bind", str(path), str(path)]
         # the workdir comes last: a read-only parent (e.g. the cache dir holding the scratch dirs) must not cover it
@@ -347,9 +363,22 @@ ETC_NEVER = ("private", "*.key")
 ETC_COPY_PREFIX = "octopack-sandbox-etc-"  # + the creating pid: copies of killed harnesses are removed
 ETC_BOUND = ("ssl/certs",)  # hundreds of links: bound over the copy (copying them costs ~0.5 s per process)
 ETC_ENTRIES = (
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates", "ca-certificates.conf",
-    "java-*", "localtime", "timezone", "python3*", "protocols", "services", "gai.conf", "host.conf",
-)  # fmt: skip
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "java-*",
+    "localtime",
+    "timezone",
+    "python3*",
+    "protocols",
+    "services",
+    "gai.conf",
+    "host.conf",
+)
 GENERATED_ETC = {
     "passwd": f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:sandbox:/tmp:/bin/sh\n"
     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",

@@ -112,10 +112,14 @@ Task = CodeTask | HeldoutTask
 @functools.cache
 def code_tasks() -> Mapping[str, CodeTask]:
     """Every HumanEvalPack task (the reference names, then the ``humanevalfix-{lang}`` aliases); read-only."""
-    names = {f"{prefix}-{language}": (scenario, language)
-             for scenario, (prefix, _) in SCENARIOS.items() for language in LANGUAGES}
-    names |= {f"{alias}-{language}": (scenario, language)
-              for alias, scenario in ALIASES.items() for language in LANGUAGES}
+    names = {
+        f"{prefix}-{language}": (scenario, language)
+        for scenario, (prefix, _) in SCENARIOS.items()
+        for language in LANGUAGES
+    }
+    names |= {
+        f"{alias}-{language}": (scenario, language) for alias, scenario in ALIASES.items() for language in LANGUAGES
+    }
     return MappingProxyType({name: CodeTask(name, scenario, language) for name, (scenario, language) in names.items()})
 
 
@@ -182,25 +186,66 @@ def _heldout() -> tuple[dict[str, HeldoutTask], tuple[Group, ...]]:
     for suite, (key, items) in _heldout_items().items():
         for shots in HELDOUT_SHOTS[suite]:
             group = f"instructeval_{suite}_{shots}shot"
-            members = [HeldoutTask(f"{group}_{item}", item, suite, ((key, item), ("instructeval_shots", shots)),
-                                   f"instructeval/{suite}/{shots}shot/{item}.yaml", HELDOUT_MAX_GEN_TOKS[suite])
-                       for item in items]
+            members = [
+                HeldoutTask(
+                    f"{group}_{item}",
+                    item,
+                    suite,
+                    ((key, item), ("instructeval_shots", shots)),
+                    f"instructeval/{suite}/{shots}shot/{item}.yaml",
+                    HELDOUT_MAX_GEN_TOKS[suite],
+                )
+                for item in items
+            ]
             tasks += members
-            groups.append(_heldout_group(group, [task.name for task in members],
-                                         f"instructeval/{suite}/_{group}.yaml", weight_by_size=suite == "mmlu"))
+            groups.append(
+                _heldout_group(
+                    group,
+                    [task.name for task in members],
+                    f"instructeval/{suite}/_{group}.yaml",
+                    weight_by_size=suite == "mmlu",
+                )
+            )
     for suite in ("drop", "crass"):
         for shots in HELDOUT_SHOTS[suite]:
             name = f"instructeval_{suite}_{shots}shot"
-            tasks.append(HeldoutTask(name, f"{suite}_{shots}shot", suite, (("instructeval_shots", shots),),
-                                     f"instructeval/{suite}/{name}.yaml", HELDOUT_MAX_GEN_TOKS[suite]))
+            tasks.append(
+                HeldoutTask(
+                    name,
+                    f"{suite}_{shots}shot",
+                    suite,
+                    (("instructeval_shots", shots),),
+                    f"instructeval/{suite}/{name}.yaml",
+                    HELDOUT_MAX_GEN_TOKS[suite],
+                )
+            )
     categories = _hhh_categories()
-    tasks += [HeldoutTask(f"instructeval_hhh_{category}", category, "hhh", (("instructeval_category", category),),
-                          f"instructeval/hhh/{category}.yaml") for category in categories]
-    groups.append(_heldout_group("instructeval_hhh", [f"instructeval_hhh_{c}" for c in categories],
-                                 "instructeval/hhh/_instructeval_hhh.yaml", weight_by_size=False))
+    tasks += [
+        HeldoutTask(
+            f"instructeval_hhh_{category}",
+            category,
+            "hhh",
+            (("instructeval_category", category),),
+            f"instructeval/hhh/{category}.yaml",
+        )
+        for category in categories
+    ]
+    groups.append(
+        _heldout_group(
+            "instructeval_hhh",
+            [f"instructeval_hhh_{c}" for c in categories],
+            "instructeval/hhh/_instructeval_hhh.yaml",
+            weight_by_size=False,
+        )
+    )
     for suite, shot_counts in HELDOUT_SHOTS.items():
-        groups.append(_heldout_group(f"instructeval_{suite}", [f"instructeval_{suite}_{n}shot" for n in shot_counts],
-                                     f"instructeval/{suite}/_instructeval_{suite}.yaml"))
+        groups.append(
+            _heldout_group(
+                f"instructeval_{suite}",
+                [f"instructeval_{suite}_{n}shot" for n in shot_counts],
+                f"instructeval/{suite}/_instructeval_{suite}.yaml",
+            )
+        )
     for name, members in HELDOUT_TABLES.items():
         groups.append(_heldout_group(name, list(members), f"instructeval/_{name}.yaml"))
     groups.append(_heldout_group("instructeval", list(HELDOUT_TABLES), "instructeval/_instructeval.yaml"))

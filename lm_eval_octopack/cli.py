@@ -72,7 +72,7 @@ def option_value(argv: list[str], long_flag: str, short_flag: str) -> str | None
         elif arg.startswith(long_flag + "="):
             value = arg.split("=", 1)[1]
         elif arg.startswith(short_flag) and not arg.startswith("--") and len(arg) > len(short_flag):
-            value = arg[len(short_flag):]
+            value = arg[len(short_flag) :]
     return value
 
 

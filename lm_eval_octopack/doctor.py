@@ -1,7 +1,7 @@
 """``lm-eval-octopack doctor`` and ``setup``: which toolchains are here, and preparing them.
 
-    lm-eval-octopack doctor [LANG ...]   # report only; exit 1 (naming the tasks it blocks) if something is missing
-    lm-eval-octopack setup  [LANG ...]   # build the cached dependencies (js-md5, testify, crates, PCH, ...)
+lm-eval-octopack doctor [LANG ...]   # report only; exit 1 (naming the tasks it blocks) if something is missing
+lm-eval-octopack setup  [LANG ...]   # build the cached dependencies (js-md5, testify, crates, PCH, ...)
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ DESCRIPTIONS = {
 def parse_languages(command: str, argv: list[str]) -> list[str]:
     """The languages ``lm-eval-octopack {doctor,setup} [LANG ...]`` asks for; argparse exits on bad input."""
     parser = argparse.ArgumentParser(prog=f"lm-eval-octopack {command}", description=DESCRIPTIONS[command])
-    parser.add_argument("languages", nargs="*", metavar="LANG",
-                        help=f"languages to check (default: all of {', '.join(LANGUAGES)})")
+    parser.add_argument(
+        "languages", nargs="*", metavar="LANG", help=f"languages to check (default: all of {', '.join(LANGUAGES)})"
+    )
     chosen = parser.parse_args(argv).languages
     unknown = sorted(set(chosen) - set(LANGUAGES))
     if unknown:
@@ -83,6 +84,8 @@ def require_toolchains(languages: list[str]) -> None:
     try:
         prepare(languages)
     except ToolchainMissing as err:
-        print(f"lm-eval-octopack: cannot run the requested tasks: {err}\n"
-              f"Run `lm-eval-octopack doctor` for details.", file=sys.stderr)
+        print(
+            f"lm-eval-octopack: cannot run the requested tasks: {err}\nRun `lm-eval-octopack doctor` for details.",
+            file=sys.stderr,
+        )
         raise SystemExit(2) from None

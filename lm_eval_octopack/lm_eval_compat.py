@@ -69,8 +69,17 @@ HOOKED_MODULES = {
     "lm_eval.tasks.manager": "patch_task_manager",
 }
 SIMPLE_EVALUATE_KWARGS = (
-    "model", "model_args", "tasks", "batch_size", "max_batch_size", "device", "metadata", "limit",
-    "log_samples", "task_manager", "predict_only",
+    "model",
+    "model_args",
+    "tasks",
+    "batch_size",
+    "max_batch_size",
+    "device",
+    "metadata",
+    "limit",
+    "log_samples",
+    "task_manager",
+    "predict_only",
 )
 PER_TASK_SECTIONS = ("results", "configs", "versions", "n-shot", "higher_is_better", "n-samples")
 _PATCHED = "_octopack_patched"
@@ -189,8 +198,7 @@ def wrap_simple_evaluate(wrapper: Callable[..., Any]) -> None:
     lm_eval.simple_evaluate = wrapped
 
 
-def build_model(model: Any, model_args: str | Mapping[str, Any] | None, additional_config: Mapping[str, Any]
-                ) -> Any:  # noqa: ANN401 (a name or an lm_eval LM in, an LM out)
+def build_model(model: Any, model_args: str | Mapping[str, Any] | None, additional_config: Mapping[str, Any]) -> Any:  # noqa: ANN401 (a name or an lm_eval LM in, an LM out)
     """The LM ``simple_evaluate`` would build from these arguments (``model`` itself if it is one)."""
     import lm_eval.api.model
     from lm_eval.api.registry import get_model
@@ -208,8 +216,11 @@ def task_manager_like(task_manager: Any, metadata: Mapping[str, Any]) -> Any:  #
     from lm_eval.tasks import TaskManager
 
     merged = dict(task_manager.metadata or {}) | dict(metadata)
-    return TaskManager(include_path=task_manager.include_path, metadata=merged,
-                       include_defaults=getattr(task_manager, "include_defaults", False))
+    return TaskManager(
+        include_path=task_manager.include_path,
+        metadata=merged,
+        include_defaults=getattr(task_manager, "include_defaults", False),
+    )
 
 
 def merge_results(first: dict | None, second: dict | None, keep_samples: bool) -> dict | None:

@@ -306,11 +306,7 @@ def provenance_warnings(found: list[dict], ablated: Iterable[str] = ()) -> list[
     ablated = set(ablated)
     knobs = sorted({item["knob"] for item in found})
     suspicious = [knob for knob in knobs if knob not in ablated] if ablated else (knobs if len(knobs) > 1 else [])
-    return [
-        f"runs differ in {item['key']}: {item['a']} vs {item['b']}"
-        for item in found
-        if item["knob"] in suspicious
-    ]
+    return [f"runs differ in {item['key']}: {item['a']} vs {item['b']}" for item in found if item["knob"] in suspicious]
 
 
 def unrecorded(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:

@@ -37,15 +37,23 @@ CONFIGS: dict[str, tuple[str, str, dict]] = {
 EXPECTED_FAILURES: dict[str, dict[str, frozenset[int]]] = {
     "references-canonical": {"go": frozenset({27})},
     "references-buggy": {lang: ALL - ({23} if lang == "cpp" else set()) for lang in LANGUAGES},
-    "perfect-fixtests": {"cpp": frozenset({38}), "go": frozenset({10, 32, 38, 50, 72, 90, 158}),
-                         "rust": frozenset({137, 145})},
+    "perfect-fixtests": {
+        "cpp": frozenset({38}),
+        "go": frozenset({10, 32, 38, 50, 72, 90, 158}),
+        "rust": frozenset({137, 145}),
+    },
     "perfect-synthesize": {"go": frozenset({27, 72, 90, 158}), "rust": frozenset({137, 145})},
     "buggy-fixtests": {lang: ALL - ({23} if lang == "cpp" else set()) for lang in LANGUAGES},
 }
 
 
-def run_config(config: str, data_dir: str, languages: Sequence[str] = LANGUAGES, run_timeout: float | None = None,
-               output_dir: Path | None = None) -> dict[str, dict]:
+def run_config(
+    config: str,
+    data_dir: str,
+    languages: Sequence[str] = LANGUAGES,
+    run_timeout: float | None = None,
+    output_dir: Path | None = None,
+) -> dict[str, dict]:
     """Evaluate one configuration through lm-eval; per language: failing problem ids and counts."""
     from lm_eval import simple_evaluate
 
@@ -54,13 +62,20 @@ def run_config(config: str, data_dir: str, languages: Sequence[str] = LANGUAGES,
     prefix, solution, extra = CONFIGS[config]
     metadata = {"data_dir": data_dir, **extra, **({"run_timeout": run_timeout} if run_timeout else {})}
     tasks = [f"{prefix}-{lang}" for lang in languages]
-    results = simple_evaluate(model="octopack-reference", model_args=f"solution={solution}", tasks=tasks,
-                              task_manager=plugin.task_manager(metadata=metadata), confirm_run_unsafe_code=True,
-                              log_samples=True, bootstrap_iters=0)
+    results = simple_evaluate(
+        model="octopack-reference",
+        model_args=f"solution={solution}",
+        tasks=tasks,
+        task_manager=plugin.task_manager(metadata=metadata),
+        confirm_run_unsafe_code=True,
+        log_samples=True,
+        bootstrap_iters=0,
+    )
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
-        summary = {key: results[key] for key in ("results", "configs", "versions", "n-samples", "config")
-                   if key in results}
+        summary = {
+            key: results[key] for key in ("results", "configs", "versions", "n-samples", "config") if key in results
+        }
         (output_dir / f"results_{config}.json").write_text(json.dumps(summary, indent=2, default=str))
     outcome = {}
     for lang, task in zip(languages, tasks, strict=True):
@@ -90,10 +105,13 @@ def main_selfcheck(argv: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    parser = argparse.ArgumentParser(prog="lm-eval-octopack selfcheck", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", help="HumanEvalPack directory (default: $OCTOPACK_DATA_DIR, "
-                                           "else the small dataset shipped with the package)")
+    parser = argparse.ArgumentParser(
+        prog="lm-eval-octopack selfcheck", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="HumanEvalPack directory (default: $OCTOPACK_DATA_DIR, else the small dataset shipped with the package)",
+    )
     parser.add_argument("--configs", nargs="*", choices=list(CONFIGS), default=list(CONFIGS))
     parser.add_argument("--languages", nargs="*", choices=LANGUAGES, default=list(LANGUAGES))
     parser.add_argument("--run-timeout", type=float, help="seconds per test run (default: the reference's)")

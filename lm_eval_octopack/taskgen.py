@@ -113,9 +113,12 @@ def _metric_block(metrics: tuple[str, ...]) -> str:
 
 
 def heldout_task_yaml(task: HeldoutTask) -> str:
-    return HEADER + f"task: {task.name}\ntask_alias: {task.alias}\n" + (
-        _hhh_body(task) if task.max_gen_toks is None else _generative_body(task)
-    ) + f"metadata:\n  version: {VERSION}\n"
+    return (
+        HEADER
+        + f"task: {task.name}\ntask_alias: {task.alias}\n"
+        + (_hhh_body(task) if task.max_gen_toks is None else _generative_body(task))
+        + f"metadata:\n  version: {VERSION}\n"
+    )
 
 
 def _generative_body(task: HeldoutTask) -> str:

@@ -40,7 +40,10 @@ def requests_for(lengths: list[int], repeats: int, gen_kwargs: dict | None = Non
     requests = []
     for doc_id, length in enumerate(lengths):
         instance = Instance(
-            "generate_until", {}, (prompt_of(length, doc_id), dict(gen_kwargs or SAMPLING)), 0,
+            "generate_until",
+            {},
+            (prompt_of(length, doc_id), dict(gen_kwargs or SAMPLING)),
+            0,
             metadata=("budget", doc_id, repeats),
         )
         requests.extend([instance] * repeats)

@@ -38,8 +38,13 @@ class EngineDouble:
     def __init__(self, model: str, max_model_len: int | None = None, **engine_args) -> None:
         self.max_model_len = max_model_len or 4096
         config = SimpleNamespace(
-            model=model, tokenizer=model, max_model_len=self.max_model_len, revision=None,
-            tokenizer_revision=None, code_revision=None, trust_remote_code=False,
+            model=model,
+            tokenizer=model,
+            max_model_len=self.max_model_len,
+            revision=None,
+            tokenizer_revision=None,
+            code_revision=None,
+            trust_remote_code=False,
             hf_config=SimpleNamespace(model_type="gpt2"),
         )
         self.llm_engine = SimpleNamespace(model_config=config)
@@ -48,8 +53,10 @@ class EngineDouble:
 
     def generate(self, prompts, sampling_params=None, use_tqdm=True, lora_request=None) -> list[RequestOutput]:
         self.calls.append((prompts, sampling_params))
-        return [self._answer(i, prompt, params) for i, (prompt, params) in
-                enumerate(zip(prompts, sampling_params, strict=True))]
+        return [
+            self._answer(i, prompt, params)
+            for i, (prompt, params) in enumerate(zip(prompts, sampling_params, strict=True))
+        ]
 
     def _answer(self, index: int, prompt: dict, params: SamplingParams) -> RequestOutput:
         assert isinstance(params, SamplingParams)
@@ -59,12 +66,24 @@ class EngineDouble:
         if len(tokens) + params.max_tokens > self.max_model_len:
             raise ValueError(f"{len(tokens)} prompt + {params.max_tokens} new tokens > {self.max_model_len}")
         completions = [
-            CompletionOutput(index=j, text=completion_text(len(tokens), j), token_ids=[2, 3],
-                             cumulative_logprob=None, logprobs=None, finish_reason="length")
+            CompletionOutput(
+                index=j,
+                text=completion_text(len(tokens), j),
+                token_ids=[2, 3],
+                cumulative_logprob=None,
+                logprobs=None,
+                finish_reason="length",
+            )
             for j in range(params.n)
         ]
-        return RequestOutput(request_id=str(index), prompt=None, prompt_token_ids=tokens, prompt_logprobs=None,
-                             outputs=completions, finished=True)
+        return RequestOutput(
+            request_id=str(index),
+            prompt=None,
+            prompt_token_ids=tokens,
+            prompt_logprobs=None,
+            outputs=completions,
+            finished=True,
+        )
 
 
 def completion_text(prompt_tokens: int, index: int) -> str:
@@ -124,8 +143,14 @@ def test_a_prompt_that_cannot_fit_gets_empty_samples_and_a_warning_not_a_crash(a
     with caplog.at_level(logging.WARNING, logger="lm_eval_octopack.models.vllm"):
         results = lm.generate_until(requests_for([100, 2500, 200], repeats=2))
     assert [length for length, _ in sent(engine)] == [100, 200]
-    assert results == [completion_text(100, 0), completion_text(100, 1), "", "",
-                       completion_text(200, 0), completion_text(200, 1)]
+    assert results == [
+        completion_text(100, 0),
+        completion_text(100, 1),
+        "",
+        "",
+        completion_text(200, 0),
+        completion_text(200, 1),
+    ]
     assert "budget doc 1 not generated (2 empty samples)" in caplog.text
 
 

@@ -56,9 +56,13 @@ def buggy_program(language: str, variant: int) -> str:
 def run(language: str, sources: list[str], tmp_path: Path, batch_size: int, store: Path | None = None) -> list:
     try:
         backend = LocalBackend(
-            workers=1, store=str(store) if store else False, sandbox="bwrap", progress=False,
-            cache_dir=default_cache_dir(), batch_size=batch_size,
-        )  # fmt: skip
+            workers=1,
+            store=str(store) if store else False,
+            sandbox="bwrap",
+            progress=False,
+            cache_dir=default_cache_dir(),
+            batch_size=batch_size,
+        )
         return backend.run([Program(language, source, LIMITS) for source in sources])
     except SandboxUnavailable as e:
         pytest.skip(f"bubblewrap unavailable: {e}")
@@ -176,8 +180,14 @@ def test_the_report_channel_is_out_of_the_programs_reach(tmp_path: Path) -> None
         sandbox = make_sandbox("bwrap")
     except SandboxUnavailable as e:
         pytest.skip(f"bubblewrap unavailable: {e}")
-    spec = ServerSpec(PYTHON.interpreter, sandbox, LIMITS, verdict_from_record,
-                      read_only_paths=PYTHON.interpreter_paths(), jobs_in_tmp=True)  # fmt: skip
+    spec = ServerSpec(
+        PYTHON.interpreter,
+        sandbox,
+        LIMITS,
+        verdict_from_record,
+        read_only_paths=PYTHON.interpreter_paths(),
+        jobs_in_tmp=True,
+    )
     sources = [corpus("python", "forge_batch_mates"), buggy_program("python", 0)]
     served = serve([{"source": source, "timeout": 3.0} for source in sources], spec, tmp_path)
     assert [served.records[i].status for i in range(2)] == ["failed", "failed"] and served.rejected == 0

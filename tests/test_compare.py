@@ -27,17 +27,33 @@ def write_run(directory: Path, passed: dict[str, list[int]], samples: int = 10, 
         language = task.rsplit("-", 1)[1]
         lines = []
         for index, count in enumerate(int(count) for count in counts):
-            verdicts = [{"sample": s, "status": "passed" if s < count else "failed", "passed": s < count}
-                        for s in range(samples)]
-            lines.append({"doc_id": index, "doc": {"task_id": f"{language}/{index}"}, "filter": "execution",
-                          "pass@1": count / samples, "verdicts": verdicts})
+            verdicts = [
+                {"sample": s, "status": "passed" if s < count else "failed", "passed": s < count}
+                for s in range(samples)
+            ]
+            lines.append(
+                {
+                    "doc_id": index,
+                    "doc": {"task_id": f"{language}/{index}"},
+                    "filter": "execution",
+                    "pass@1": count / samples,
+                    "verdicts": verdicts,
+                }
+            )
         (directory / f"samples_{task}_{DATE}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
         results[task] = {"pass@1,execution": float(np.mean(counts)) / samples, "pass@10,execution": 0.0}
-        configs[task] = {"dataset_kwargs": {"language": language}, "repeats": samples,
-                         "generation_kwargs": {"temperature": config.get("temperature", 0.2)},
-                         "metadata": {"prompt": config.get("prompt", "instruct")}}
-    run_config = {"model": "hf", "model_args": f"pretrained={config.get('model', 'org/m')}",
-                  "limit": config.get("limit"), "random_seed": config.get("seed", 0)}
+        configs[task] = {
+            "dataset_kwargs": {"language": language},
+            "repeats": samples,
+            "generation_kwargs": {"temperature": config.get("temperature", 0.2)},
+            "metadata": {"prompt": config.get("prompt", "instruct")},
+        }
+    run_config = {
+        "model": "hf",
+        "model_args": f"pretrained={config.get('model', 'org/m')}",
+        "limit": config.get("limit"),
+        "random_seed": config.get("seed", 0),
+    }
     payload = {"results": results, "configs": configs, "config": run_config, "lm_eval_version": "0.4.13"}
     path = directory / f"results_{DATE}.json"
     path.write_text(json.dumps(payload))
@@ -63,8 +79,9 @@ def test_a_large_difference_is_found_per_task_and_in_the_group(tmp_path):
     rng = np.random.default_rng(1)
     strong = {f"humanevalfix-{lang}": list(rng.integers(6, 11, size=30)) for lang in ("python", "js", "go")}
     weak = {task: [count // 3 for count in counts] for task, counts in strong.items()}
-    comparison = compare_runs(load_run(write_run(tmp_path / "a", strong)), load_run(write_run(tmp_path / "b", weak)),
-                              iterations=2000)
+    comparison = compare_runs(
+        load_run(write_run(tmp_path / "a", strong)), load_run(write_run(tmp_path / "b", weak)), iterations=2000
+    )
     rows = rows_by_name(comparison)
     python = rows[("humanevalfix-python", "pass@1")]
     assert python.score_a == pytest.approx(np.mean(strong["humanevalfix-python"]) / 10)
@@ -115,8 +132,18 @@ def test_the_command_writes_markdown_and_json(tmp_path, capsys):
     write_run(tmp_path / "a", {"humanevalfix-python": [10, 10, 0]})
     write_run(tmp_path / "b", {"humanevalfix-python": [0, 10, 0]})
     out = tmp_path / "out"
-    code = main_compare([str(tmp_path / "a"), str(tmp_path / "b"), "--markdown", str(out / "c.md"),
-                         "--json", str(out / "c.json"), "--iterations", "500"])
+    code = main_compare(
+        [
+            str(tmp_path / "a"),
+            str(tmp_path / "b"),
+            "--markdown",
+            str(out / "c.md"),
+            "--json",
+            str(out / "c.json"),
+            "--iterations",
+            "500",
+        ]
+    )
     assert code == 0
     data = json.loads((out / "c.json").read_text())
     row = data["rows"][0]
@@ -129,11 +156,23 @@ def test_the_command_writes_markdown_and_json(tmp_path, capsys):
 
 def self_check_run(output: Path, solution: str) -> None:
     command = [
-        sys.executable, "-m", "lm_eval_octopack.cli", "--model", "octopack-reference",
-        "--model_args", f"pretrained=selfcheck,solution={solution}",
-        "--tasks", "humanevalfix-python,humanevalsynthesize-python", "--limit", "3",
-        "--metadata", json.dumps({"data_dir": str(MINI_DATA_DIR)}),
-        "--confirm_run_unsafe_code", "--output_path", str(output), "--log_samples",
+        sys.executable,
+        "-m",
+        "lm_eval_octopack.cli",
+        "--model",
+        "octopack-reference",
+        "--model_args",
+        f"pretrained=selfcheck,solution={solution}",
+        "--tasks",
+        "humanevalfix-python,humanevalsynthesize-python",
+        "--limit",
+        "3",
+        "--metadata",
+        json.dumps({"data_dir": str(MINI_DATA_DIR)}),
+        "--confirm_run_unsafe_code",
+        "--output_path",
+        str(output),
+        "--log_samples",
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -170,8 +209,9 @@ def test_compare_two_self_check_runs_of_the_mini_data(tmp_path, capsys):
 
 def test_a_run_without_sidecar_is_not_flagged_for_every_toolchain(tmp_path):
     with_sidecar = write_run(tmp_path / "a", {"humanevalfix-python": [3, 4]})
-    (tmp_path / "a" / f"provenance_{DATE}.json").write_text(json.dumps(
-        {"toolchains": {"python": {"python": "3.11"}}, "sandbox": "bwrap"}))
+    (tmp_path / "a" / f"provenance_{DATE}.json").write_text(
+        json.dumps({"toolchains": {"python": {"python": "3.11"}}, "sandbox": "bwrap"})
+    )
     without = load_run(write_run(tmp_path / "b", {"humanevalfix-python": [3, 4]}))
     comparison = compare_runs(load_run(with_sidecar), without)
     assert comparison.differences == []
@@ -184,12 +224,16 @@ def test_a_run_without_sidecar_is_not_flagged_for_every_toolchain(tmp_path):
 def test_held_out_style_tasks_are_paired_over_items(tmp_path):
     def held_out_run(directory: Path, scores: list[float]) -> Path:
         directory.mkdir()
-        lines = [{"doc_id": i, "filter": "none", "metrics": ["exact_match"], "exact_match": score}
-                 for i, score in enumerate(scores)]
+        lines = [
+            {"doc_id": i, "filter": "none", "metrics": ["exact_match"], "exact_match": score}
+            for i, score in enumerate(scores)
+        ]
         (directory / f"samples_instructeval_crass_3shot_{DATE}.jsonl").write_text(
-            "".join(json.dumps(line) + "\n" for line in lines))
-        results = {"instructeval_crass_3shot": {"exact_match,none": float(np.mean(scores)),
-                                                "exact_match_stderr,none": 0.1}}
+            "".join(json.dumps(line) + "\n" for line in lines)
+        )
+        results = {
+            "instructeval_crass_3shot": {"exact_match,none": float(np.mean(scores)), "exact_match_stderr,none": 0.1}
+        }
         path = directory / f"results_{DATE}.json"
         path.write_text(json.dumps({"results": results, "configs": {}, "config": {}}))
         return path
@@ -203,8 +247,12 @@ def test_held_out_style_tasks_are_paired_over_items(tmp_path):
 
 def test_the_data_source_the_loader_records_is_compared_by_revision_and_hashes():
     def provenance(source: dict) -> dict:
-        return run_provenance({"configs": {"t-go": {"metadata": {"data_dir": source.get("local"),
-                                                                 "data_source": [source]}}}, "config": {}})
+        return run_provenance(
+            {
+                "configs": {"t-go": {"metadata": {"data_dir": source.get("local"), "data_source": [source]}}},
+                "config": {},
+            }
+        )
 
     local_a = {"local": "/a", "files": {"go.jsonl": "abc"}}
     local_b = {"local": "/b", "files": {"go.jsonl": "abc"}}
@@ -227,27 +275,40 @@ def write_heldout_run(directory: Path, items: dict[str, list[float]]) -> Path:
 
 
 def held_out_suites(first: list[float], second: list[float]) -> dict[str, list[float]]:
-    return {"instructeval_mmlu_5shot_anatomy": first, "instructeval_mmlu_5shot_virology": second,
-            "instructeval_bbh_3shot_snarks": first, "instructeval_bbh_3shot_navigate": second,
-            "instructeval_hhh_harmless": first, "instructeval_hhh_honest": second}
+    return {
+        "instructeval_mmlu_5shot_anatomy": first,
+        "instructeval_mmlu_5shot_virology": second,
+        "instructeval_bbh_3shot_snarks": first,
+        "instructeval_bbh_3shot_navigate": second,
+        "instructeval_hhh_harmless": first,
+        "instructeval_hhh_honest": second,
+    }
 
 
 def test_held_out_groups_are_paired_within_members_and_aggregated_as_their_yaml(tmp_path):
     items = held_out_suites([1.0] * 30, [0.0] * 10)
-    same = rows_by_name(compare_runs(load_run(write_heldout_run(tmp_path / "a", items)),
-                                     load_run(write_heldout_run(tmp_path / "b", items))))
+    same = rows_by_name(
+        compare_runs(
+            load_run(write_heldout_run(tmp_path / "a", items)), load_run(write_heldout_run(tmp_path / "b", items))
+        )
+    )
     for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh"):
         result = same[(group, "acc")]
         assert (result.difference, result.p_value, result.low, result.high, result.problems) == (0, 1.0, 0, 0, 40)
-    worse = rows_by_name(compare_runs(load_run(write_heldout_run(tmp_path / "c", items)),
-                                      load_run(write_heldout_run(tmp_path / "d", held_out_suites([0.0] * 30,
-                                                                                                 [0.0] * 10)))))
+    worse = rows_by_name(
+        compare_runs(
+            load_run(write_heldout_run(tmp_path / "c", items)),
+            load_run(write_heldout_run(tmp_path / "d", held_out_suites([0.0] * 30, [0.0] * 10))),
+        )
+    )
     # mmlu pools its items (weight_by_size): 30 of 40 lost; bbh and hhh average their members: (1 + 0) / 2 lost
     assert worse[("instructeval_mmlu_5shot", "acc")].difference == pytest.approx(-0.75)
     assert worse[("instructeval_bbh_3shot", "acc")].difference == pytest.approx(-0.5)
     assert worse[("instructeval_hhh", "acc")].difference == pytest.approx(-0.5)
-    assert all(worse[(group, "acc")].p_value < 0.01 and worse[(group, "acc")].high < 0
-               for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh"))
+    assert all(
+        worse[(group, "acc")].p_value < 0.01 and worse[(group, "acc")].high < 0
+        for group in ("instructeval_mmlu_5shot", "instructeval_bbh_3shot", "instructeval_hhh")
+    )
 
 
 def test_the_markdown_sets_both_runs_provenance_side_by_side(tmp_path):

@@ -19,8 +19,13 @@ from lm_eval_octopack import doctor as doctor_cli
 
 def _doctor(args: list[str], path: str, cache: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": path, "OCTOPACK_CACHE_DIR": str(cache)}
-    return subprocess.run([sys.executable, "-m", "lm_eval_octopack.cli", "doctor", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lm_eval_octopack.cli", "doctor", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def _path_with_only(tmp_path: Path, *tools: str) -> str:

@@ -31,11 +31,23 @@ def samples_of(run_dir: Path, task: str) -> list[dict]:
 
 def test_prompt_format_sweep_changes_only_the_template(example, tmp_path):
     scores = example("prompt_format_sweep").main(
-        ["--limit", "1", "--templates", "instruct", "octocoder", "--tasks", "humanevalsynthesize-python",
-         "--output-dir", str(tmp_path)])
+        [
+            "--limit",
+            "1",
+            "--templates",
+            "instruct",
+            "octocoder",
+            "--tasks",
+            "humanevalsynthesize-python",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
     assert scores == {"instruct": {"humanevalsynthesize-python": 1.0}, "octocoder": {"humanevalsynthesize-python": 1.0}}
-    prompt_of = {t: samples_of(tmp_path / t, "humanevalsynthesize-python")[0]["arguments"]["gen_args_0"]["arg_0"]
-                 for t in ("instruct", "octocoder")}
+    prompt_of = {
+        t: samples_of(tmp_path / t, "humanevalsynthesize-python")[0]["arguments"]["gen_args_0"]["arg_0"]
+        for t in ("instruct", "octocoder")
+    }
     assert prompt_of["octocoder"].startswith("Question: Write a Python function `sum_two")
     assert prompt_of["instruct"].startswith("Write a Python function `sum_two")
     assert "| octocoder | 100.0 | +0.0 [+0.0, +0.0], p=1.000 |" in (tmp_path / "summary.md").read_text()
@@ -44,7 +56,8 @@ def test_prompt_format_sweep_changes_only_the_template(example, tmp_path):
 
 def test_temperature_n_sweep_sets_temperature_and_repeats(example, tmp_path):
     rows = example("temperature_n_sweep").main(
-        ["--limit", "1", "--temperatures", "0.7", "--n", "1", "3", "--output-dir", str(tmp_path)])
+        ["--limit", "1", "--temperatures", "0.7", "--n", "1", "3", "--output-dir", str(tmp_path)]
+    )
     assert rows == [[0.7, 1, "humanevalfix-python", "100.0"], [0.7, 3, "humanevalfix-python", "100.0"]]
     for n in (1, 3):
         [record] = samples_of(tmp_path / f"t0.7_n{n}", "humanevalfix-python")
@@ -79,8 +92,18 @@ def test_full_pack_fills_table_2_in_six_languages(example, tmp_path):
 def test_python_api_in_memory_returns_a_dataframe(example, tmp_path):
     pytest.importorskip("transformers")
     table = example("python_api_in_memory").main(
-        ["--limit", "1", "--gen-kwargs", "max_gen_toks=8", "--tasks", "humanevalfix-python", "humanevalsynthesize-js",
-         "--output-dir", str(tmp_path)])
+        [
+            "--limit",
+            "1",
+            "--gen-kwargs",
+            "max_gen_toks=8",
+            "--tasks",
+            "humanevalfix-python",
+            "humanevalsynthesize-js",
+            "--output-dir",
+            str(tmp_path),
+        ]
+    )
     assert list(table.columns) == ["task", "scenario", "language", "pass@1"]
     assert list(table["language"]) == ["python", "js"]
     assert table["pass@1"].between(0.0, 1.0).all()

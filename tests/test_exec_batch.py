@@ -32,8 +32,13 @@ def test_each_command_gets_its_own_result_and_cannot_kill_the_server(workdir, sa
         sh("(sleep 0.3 &); exit 0"),  # ... and once it ends, the command has ended
     ]
     streamed: list[int] = []
-    results = run_each(commands, sandbox=sandbox, workdir=workdir, limits=LIMITS,
-                       on_result=lambda position, _: streamed.append(position))  # fmt: skip
+    results = run_each(
+        commands,
+        sandbox=sandbox,
+        workdir=workdir,
+        limits=LIMITS,
+        on_result=lambda position, _: streamed.append(position),
+    )
     assert sorted(results) == list(range(10)) and sorted(streamed) == sorted(results)
     assert results[0].returncode == 3 and not results[0].timed_out
     assert (results[1].returncode, results[1].stdout, results[1].stderr) == (0, "out\n", "err\n")

@@ -30,17 +30,32 @@ from lm_eval_octopack.executors.store import ResultStore
 CORPUS = Path(__file__).parent / "adversarial"
 EXTENSIONS = {"python": "py", "js": "js", "cpp": "cpp", "java": "java", "go": "go", "rust": "rs"}
 CASES = (
-    "fork_bomb", "infinite_loop", "memory_bomb", "disk_fill", "output_flood",
-    "network", "escape_write", "kill_parent", "orphan", "read_host_files", "unix_socket", "fill_dev",
-)  # fmt: skip
+    "fork_bomb",
+    "infinite_loop",
+    "memory_bomb",
+    "disk_fill",
+    "output_flood",
+    "network",
+    "escape_write",
+    "kill_parent",
+    "orphan",
+    "read_host_files",
+    "unix_socket",
+    "fill_dev",
+)
 CONTAINED = {"failed", "timeout"}
 EXPECTED = {case: CONTAINED for case in CASES} | {
     case: {"failed"} for case in ("disk_fill", "network", "orphan", "read_host_files", "unix_socket", "fill_dev")
 }
 LIMITS = Limits(
-    compile_timeout=60, run_timeout=2, memory_mb=768, max_processes=64, max_file_mb=8, scratch_mb=16,
+    compile_timeout=60,
+    run_timeout=2,
+    memory_mb=768,
+    max_processes=64,
+    max_file_mb=8,
+    scratch_mb=16,
     max_output_bytes=16 * 1024,
-)  # fmt: skip
+)
 CANARY_TEXT = "the harness owns this file"
 SECRET_TEXT = "a batch-mate's source in another scratch dir"
 PLANTED_RUN = "run-planted"  # named like the backend's work dirs, beside them
@@ -147,9 +162,15 @@ def run_language(language: str, arena: Arena, runs: dict[str, LanguageRun]) -> L
     if language not in runs:
         try:
             backend = LocalBackend(
-                workers=2, store=False, sandbox="bwrap", progress=False, cache_dir=default_cache_dir(),
-                scratch_dir=arena.scratch, batch_size=1, retry_timeouts=False,  # attacks' verdicts: failed or timeout
-            )  # fmt: skip
+                workers=2,
+                store=False,
+                sandbox="bwrap",
+                progress=False,
+                cache_dir=default_cache_dir(),
+                scratch_dir=arena.scratch,
+                batch_size=1,
+                retry_timeouts=False,  # attacks' verdicts: failed or timeout
+            )
         except SandboxUnavailable as e:
             pytest.skip(f"bubblewrap unavailable: {e}")
         programs = [Program(language, load_case(language, case, arena), LIMITS) for case in CASES]
@@ -235,9 +256,15 @@ def test_hostile_programs_cannot_harm_their_batch_mates(language: str, arena: Ar
     """The whole corpus in ONE batch, each attack followed by an honest program: every attack is contained
     and every honest program still passes (what one program does must not decide another's verdict)."""
     backend = LocalBackend(
-        workers=1, store=False, sandbox="bwrap", progress=False, cache_dir=default_cache_dir(),
-        scratch_dir=arena.scratch, batch_size=64, retry_timeouts=False,  # a re-run would only double the hangs' cost
-    )  # fmt: skip
+        workers=1,
+        store=False,
+        sandbox="bwrap",
+        progress=False,
+        cache_dir=default_cache_dir(),
+        scratch_dir=arena.scratch,
+        batch_size=64,
+        retry_timeouts=False,  # a re-run would only double the hangs' cost
+    )
     good = good_program(language)
     sources = []
     for index, case in enumerate(CASES):

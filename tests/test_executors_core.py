@@ -379,8 +379,11 @@ def test_local_runs_report_starts_and_the_time_timeouts_cost(tmp_path, sandbox):
     backend = LocalBackend(workers=2, store=False, sandbox=sandbox, progress=False, cache_dir=tmp_path)
     hang, quick = Program("python", "while True:\n    pass", Limits(run_timeout=1)), Program("python", "assert True")
     events = []
-    backend.execute([hang, quick], lambda program, verdict: events.append(("done", program.source)),
-                    on_start=lambda programs: events.extend(("start", p.source) for p in programs))
+    backend.execute(
+        [hang, quick],
+        lambda program, verdict: events.append(("done", program.source)),
+        on_start=lambda programs: events.extend(("start", p.source) for p in programs),
+    )
     for source in (hang.source, quick.source):
         assert events.index(("start", source)) < events.index(("done", source))
 

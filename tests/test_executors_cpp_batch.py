@@ -61,9 +61,17 @@ def test_lexer_skips_comments_strings_and_char_literals_and_tracks_brace_depth()
 
 @pytest.mark.parametrize(
     "source",
-    ["int f() { return 1;\n", "int f() { return (1; }\n", "/* open\n", 'char* s = "open;\n', "int a = 1; \\\n",
-     "int x = 1 \x3f\x3f/\n2;\n", "int ü = 1;\n", "int f()\r{ }\n"],
-)  # fmt: skip
+    [
+        "int f() { return 1;\n",
+        "int f() { return (1; }\n",
+        "/* open\n",
+        'char* s = "open;\n',
+        "int a = 1; \\\n",
+        "int x = 1 \x3f\x3f/\n2;\n",
+        "int ü = 1;\n",
+        "int f()\r{ }\n",
+    ],
+)
 def test_lexer_refuses_what_it_cannot_map_line_for_line(source: str):
     with pytest.raises(NotMergeable):
         cpp_merged.lex(source)
@@ -135,9 +143,14 @@ def test_programs_that_could_behave_differently_in_a_namespace_run_alone(code: s
 
 @pytest.mark.parametrize(
     "main",
-    ["static int main(){ return 0; }", "int main(int argc, char** argv){ return 0; }", "int main() noexcept { }",
-     "auto main() -> int { return 0; }", "int main();\nint main(){ return 0; }"],
-)  # fmt: skip
+    [
+        "static int main(){ return 0; }",
+        "int main(int argc, char** argv){ return 0; }",
+        "int main() noexcept { }",
+        "auto main() -> int { return 0; }",
+        "int main();\nint main(){ return 0; }",
+    ],
+)
 def test_only_a_plain_parameterless_main_is_renamed(main: str):
     assert why_alone(f"{HELPERS}{TEST_HEAD}{main}\n") is not None
     assert why_alone(f"{HELPERS}{TEST_HEAD}int main(void){{ return 0; }}\n") is None
@@ -181,8 +194,10 @@ def test_compiler_output_is_pinned_on_the_programs_it_names():
     )
     assert cpp_merged.attribute(linker, "batch.cpp", ranges) == {5}
     assert cpp_merged.attribute("batch.cpp:40:1: error: in the driver\n", "batch.cpp", ranges) is None
-    assert cpp_merged.attribute("g++: fatal error: Killed signal terminated program cc1plus\n", "batch.cpp",
-                                ranges) is None  # fmt: skip
+    assert (
+        cpp_merged.attribute("g++: fatal error: Killed signal terminated program cc1plus\n", "batch.cpp", ranges)
+        is None
+    )
     assert cpp_merged.attribute("collect2: error: ld returned 1 exit status\n", "batch.cpp", ranges) is None
 
 
@@ -263,13 +278,26 @@ STRESS: dict[str, str] = {
     "passes too": cpp_program("bool is_even(int n) { return n % 2 == 0; }", "assert(is_even(4));"),
 }
 EXPECTED = {
-    "passes": "passed", "assert fails": "failed", "segfault": "failed", "infinite loop": "timeout",
-    "exit(0) midway": "passed", "returns 1": "failed", "compile error": "compile_error",
-    "link error": "compile_error", "template error": "compile_error", "same name one": "passed",
-    "same name two": "passed", "strlen like CPP/23": "passed", "dynamic global": "passed",
-    "static globals": "passed", "#define": "passed", "writes a file": "passed", "expects no file": "passed",
-    "falls off main after output": "passed", "passes too": "passed",
-}  # fmt: skip
+    "passes": "passed",
+    "assert fails": "failed",
+    "segfault": "failed",
+    "infinite loop": "timeout",
+    "exit(0) midway": "passed",
+    "returns 1": "failed",
+    "compile error": "compile_error",
+    "link error": "compile_error",
+    "template error": "compile_error",
+    "same name one": "passed",
+    "same name two": "passed",
+    "strlen like CPP/23": "passed",
+    "dynamic global": "passed",
+    "static globals": "passed",
+    "#define": "passed",
+    "writes a file": "passed",
+    "expects no file": "passed",
+    "falls off main after output": "passed",
+    "passes too": "passed",
+}
 RUN_ALONE = {"strlen like CPP/23", "dynamic global", "#define"}  # refused by analyze: never merged
 
 
@@ -292,8 +320,9 @@ def test_a_merged_batch_decides_like_single_runs(workdir, sandbox, cache_dir):  
     programs = [Program("cpp", source, SHORT) for source in STRESS.values()]
     recorder = RecordingSandbox(sandbox)
     reported: dict[int, str] = {}
-    batched = cpp.execute_batch(programs, workdir, recorder, cache_dir,
-                                on_verdict=lambda i, v: reported.setdefault(i, v.status))  # fmt: skip
+    batched = cpp.execute_batch(
+        programs, workdir, recorder, cache_dir, on_verdict=lambda i, v: reported.setdefault(i, v.status)
+    )
     singles = []
     for index, program in enumerate(programs):
         single_dir = workdir / f"alone{index}"

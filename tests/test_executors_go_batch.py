@@ -149,8 +149,12 @@ def test_a_merged_batch_decides_like_single_runs(workdir, sandbox, cache_dir):  
     table = {name: (b.status, s.status) for name, b, s in zip(STRESS, batched, singles, strict=True)}
     assert all(b.passed == s.passed for b, s in zip(batched, singles, strict=True)), table
     assert [name for name, verdict in zip(STRESS, batched, strict=True) if verdict.passed] == [
-        "passes", "skips", "parallel", "prints a lot", "passes too",
-    ], table  # fmt: skip
+        "passes",
+        "skips",
+        "parallel",
+        "prints a lot",
+        "passes too",
+    ], table
     assert table["vet printf"] == ("compile_error", "compile_error")
     assert table["malformed name"] == ("compile_error", "compile_error")
 
@@ -222,8 +226,11 @@ func TestA(t *testing.T) { assert.New(t); forge() }
 """
 )
 # Package initialisation runs in every process of a binary: linked with its batch-mates, this would pass them all.
-INIT_FORGER = OUTPUT_FORGER.replace("func TestA(t *testing.T) { assert.New(t); forge() }", "var forged = forgeAll()\n"
-    "func forgeAll() int { forge(); return 0 }\nfunc TestA(t *testing.T) { assert.New(t).Equal(0, forged) }")  # fmt: skip
+INIT_FORGER = OUTPUT_FORGER.replace(
+    "func TestA(t *testing.T) { assert.New(t); forge() }",
+    "var forged = forgeAll()\n"
+    "func forgeAll() int { forge(); return 0 }\nfunc TestA(t *testing.T) { assert.New(t).Equal(0, forged) }",
+)
 
 
 def _buggy(k: int) -> str:
@@ -292,8 +299,10 @@ def test_a_copied_build_cache_is_an_error_until_setup_rewarms_it(sandbox, cache_
 def test_a_program_printing_the_cache_error_gets_its_own_verdict(workdir, sandbox, cache_dir):  # noqa: F811
     """Only go's own build failure, confirmed by the cache itself, is an ``error``: a program cannot stop a run."""
     message = f"FAIL\\tx [setup failed]\\nopen {cache_dir}/go/gocache/00/x-d: read-only file system"
-    header = GO_HEADER.replace('import (\n', 'import (\n    "fmt"\n')
-    source = go_program(f'func TestA(t *testing.T) {{ fmt.Println("{message}"); t.Fail() }}\nvar _ = assert.New\n', header)
+    header = GO_HEADER.replace("import (\n", 'import (\n    "fmt"\n')
+    source = go_program(
+        f'func TestA(t *testing.T) {{ fmt.Println("{message}"); t.Fail() }}\nvar _ = assert.New\n', header
+    )
     verdict = get_language("go").execute(Program("go", source, QUICK), workdir, sandbox, cache_dir)
     # not an error; compile_error, not failed: _single_verdict reads "[setup failed]" anywhere (a fail either way)
     assert verdict.status == "compile_error" and "read-only file system" in verdict.detail, verdict

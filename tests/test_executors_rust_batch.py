@@ -113,9 +113,14 @@ def test_programs_that_could_behave_otherwise_in_a_module_stay_out(source: str, 
 def test_merged_crate_wraps_each_program_in_its_own_module_and_records_its_lines():
     crate = rust_merged.merge({3: "fn a() {}\n", 7: "fn b() {}\n// no newline at the end"})
     assert crate.text.splitlines() == [
-        "mod octopack_p0003 {", "fn a() {}", "}",
-        "mod octopack_p0007 {", "fn b() {}", "// no newline at the end", "}",
-    ]  # fmt: skip
+        "mod octopack_p0003 {",
+        "fn a() {}",
+        "}",
+        "mod octopack_p0007 {",
+        "fn b() {}",
+        "// no newline at the end",
+        "}",
+    ]
     assert crate.lines == {3: (1, 3), 7: (4, 7)}
     assert rust_merged.test_filter(3) == "octopack_p0003::"
     output = "thread 'octopack_p0007::tests::t' panicked at batch.rs:6:5:\nassertion failed"
@@ -126,8 +131,15 @@ def test_merged_crate_wraps_each_program_in_its_own_module_and_records_its_lines
 
 
 def _diagnostic(message: str, *spans: dict, level: str = "error") -> str:
-    return json.dumps({"$message_type": "diagnostic", "message": message, "level": level, "spans": list(spans),
-                       "rendered": f"{level}: {message}\n"})  # fmt: skip
+    return json.dumps(
+        {
+            "$message_type": "diagnostic",
+            "message": message,
+            "level": level,
+            "spans": list(spans),
+            "rendered": f"{level}: {message}\n",
+        }
+    )
 
 
 def _span(line: int, primary: bool = True, file_name: str = "batch.rs", expansion: dict | None = None) -> dict:
@@ -138,13 +150,15 @@ LINES = {0: (1, 10), 4: (11, 20), 9: (21, 30)}
 
 
 def test_errors_are_pinned_on_the_module_holding_their_primary_span():
-    stderr = "\n".join([
-        _diagnostic("mismatched types", _span(5), _span(25, primary=False)),
-        _diagnostic("unused variable", _span(14), level="warning"),
-        _diagnostic("this arithmetic operation will overflow", _span(25)),
-        _diagnostic("aborting due to 2 previous errors"),
-        _diagnostic("For more information about this error, try `rustc --explain E0308`.", level="failure-note"),
-    ])  # fmt: skip
+    stderr = "\n".join(
+        [
+            _diagnostic("mismatched types", _span(5), _span(25, primary=False)),
+            _diagnostic("unused variable", _span(14), level="warning"),
+            _diagnostic("this arithmetic operation will overflow", _span(25)),
+            _diagnostic("aborting due to 2 previous errors"),
+            _diagnostic("For more information about this error, try `rustc --explain E0308`.", level="failure-note"),
+        ]
+    )
     assert rust_merged.error_owners(stderr, LINES) == {0, 9}
     assert "mismatched types" in rust_merged.rendered_errors(stderr)
 
@@ -189,7 +203,7 @@ STRESS: dict[str, tuple[str, Limits]] = {
             "assert!(f() > 0);",
         ),
         QUICK,
-    ),  # fmt: skip
+    ),
     "infinite loop": (rust_program(ONE, "loop { std::hint::black_box(0); }"), HANG),
     "process::exit(0)": (rust_program(ONE, "assert_eq!(f(), 1); std::process::exit(0);"), QUICK),
     "type error": (rust_program('fn f() -> i32 { "text" }'), QUICK),
@@ -212,15 +226,26 @@ STRESS: dict[str, tuple[str, Limits]] = {
             "assert!(f() == Local);",
         ),
         QUICK,
-    ),  # fmt: skip
+    ),
 }
 EXPECTED = {
-    "passes with rand/regex/md5": "passed", "failing assertion": "failed", "panic in a helper": "failed",
-    "stack overflow": "failed", "infinite loop": "timeout", "process::exit(0)": "passed",
-    "type error": "compile_error", "same names 1": "passed", "same names 2": "failed", "no tests": "passed",
-    "inner attribute": "passed", "deny-by-default lint": "compile_error", "top-level super": "compile_error",
-    "should_panic passes": "passed", "inference": "passed", "impl breaking inference": "passed",
-}  # fmt: skip
+    "passes with rand/regex/md5": "passed",
+    "failing assertion": "failed",
+    "panic in a helper": "failed",
+    "stack overflow": "failed",
+    "infinite loop": "timeout",
+    "process::exit(0)": "passed",
+    "type error": "compile_error",
+    "same names 1": "passed",
+    "same names 2": "failed",
+    "no tests": "passed",
+    "inner attribute": "passed",
+    "deny-by-default lint": "compile_error",
+    "top-level super": "compile_error",
+    "should_panic passes": "passed",
+    "inference": "passed",
+    "impl breaking inference": "passed",
+}
 
 
 class Recording:
@@ -333,9 +358,7 @@ def test_programs_that_compile_only_under_cfg_test_fail_batched_and_alone(workdi
 def test_batch_compile_limits_take_the_widest_budget_and_the_tightest_resources():
     from lm_eval_octopack.executors.runtime.merged.engine import compile_limits
 
-    limits = compile_limits(
-        [Limits(compile_timeout=30, memory_mb=4096), Limits(compile_timeout=90, memory_mb=1024)]
-    )
+    limits = compile_limits([Limits(compile_timeout=30, memory_mb=4096), Limits(compile_timeout=90, memory_mb=1024)])
     assert limits.compile_timeout == 90 and limits.memory_mb == 1024 and limits.max_output_bytes >= 1 << 20
 
 

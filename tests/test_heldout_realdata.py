@@ -42,7 +42,9 @@ def test_mmlu_golden_prompts() -> None:
         "A. a currency.\nB. a well-connected transportation infrastructure.\nC. government activity.\n"
         "D. a banking service.\nAnswer:"
     )
-    five = mmlu.load(mmlu_dir=root, instructeval_subject="high_school_geography", instructeval_shots=5, **ALL_SHOTS)["test"]
+    five = mmlu.load(mmlu_dir=root, instructeval_subject="high_school_geography", instructeval_shots=5, **ALL_SHOTS)[
+        "test"
+    ]
     assert five[0]["prompt"].count("\nAnswer: ") == 5 and five[0]["prompt"].endswith(
         zero[0]["prompt"][len(mmlu.mmlu_header("high_school_geography")) :]
     )
@@ -59,13 +61,18 @@ def test_mmlu_keeps_unstripped_questions() -> None:
 
 def test_bbh_counts_at_3_and_0_shots() -> None:
     root = str(suite_dir("bbh"))
-    three = sum(len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=3, **ALL_SHOTS)["test"]) for t in bbh.BBH_TASKS)
+    three = sum(
+        len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=3, **ALL_SHOTS)["test"])
+        for t in bbh.BBH_TASKS
+    )
     zero = sum(len(bbh.load(bbh_dir=root, instructeval_task=t, instructeval_shots=0)["test"]) for t in bbh.BBH_TASKS)
     assert (len(bbh.BBH_TASKS), three, zero) == (27, 6430, 6511)
 
 
 def test_bbh_golden_prompt() -> None:
-    docs = bbh.load(bbh_dir=str(suite_dir("bbh")), instructeval_task="boolean_expressions", instructeval_shots=3, **ALL_SHOTS)
+    docs = bbh.load(
+        bbh_dir=str(suite_dir("bbh")), instructeval_task="boolean_expressions", instructeval_shots=3, **ALL_SHOTS
+    )
     assert docs["test"][0]["prompt"] == (
         "not ( True ) and ( True ) is\nAnswer: False\n\nTrue and not not ( not False ) is\nAnswer: True\n\n"
         "not True or False or ( False ) is\nAnswer: False\n\nFalse or not ( True ) and False is\nAnswer:"

@@ -242,8 +242,15 @@ def test_python_api_without_the_tokenizer_stops_with_a_clear_error(tiny_model_di
     # the README's route: simple_evaluate does not pass model_args to a task_manager's metadata
     manager = plugin.task_manager(metadata={"crass_dir": str(FIXTURES / "crass")})
     with pytest.raises(MissingTokenizerError, match="instructeval_truncate=false"):
-        simple_evaluate(model="hf", model_args=f"pretrained={tiny_model_dir}", device="cpu", limit=1,
-                        tasks=["instructeval_crass_3shot"], task_manager=manager, bootstrap_iters=0)
+        simple_evaluate(
+            model="hf",
+            model_args=f"pretrained={tiny_model_dir}",
+            device="cpu",
+            limit=1,
+            tasks=["instructeval_crass_3shot"],
+            task_manager=manager,
+            bootstrap_iters=0,
+        )
 
 
 def crass_3shot_docs(manager) -> list[dict]:  # noqa: ANN001
@@ -271,6 +278,7 @@ def test_task_manager_model_args_give_shot_dropping_the_models_tokenizer(tiny_mo
         assert n_tokens(doc["prompt"]) <= limit or doc["n_shots"] == 0
         one_more = "".join(shots[: doc["n_shots"] + 1]) + doc["prompt"][len(kept) :]
         assert n_tokens(one_more) > limit  # the last shot is dropped only while the prompt does not fit
+
 
 # ---------------------------------------------------------------- tables (YAML freshness: test_humanevalpack_taskgen.py)
 

@@ -27,10 +27,30 @@ def tiny_model(tmp_path_factory) -> Path:
 def run_hf(model: Path, output: Path, max_gen_toks: int, *extra: str, **metadata: str) -> tuple[dict, list[dict]]:
     metadata = {"data_dir": str(MINI_DATA_DIR), **metadata}
     command = [
-        sys.executable, "-m", "lm_eval_octopack.cli", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
-        "--device", "cpu", "--batch_size", "2", "--tasks", "humanevalfix-python", "--limit", "1",
-        "--gen_kwargs", f"max_gen_toks={max_gen_toks}", "--confirm_run_unsafe_code", "--metadata", json.dumps(metadata),
-        "--output_path", str(output), "--log_samples", *extra,
+        sys.executable,
+        "-m",
+        "lm_eval_octopack.cli",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={model},dtype=float32",
+        "--device",
+        "cpu",
+        "--batch_size",
+        "2",
+        "--tasks",
+        "humanevalfix-python",
+        "--limit",
+        "1",
+        "--gen_kwargs",
+        f"max_gen_toks={max_gen_toks}",
+        "--confirm_run_unsafe_code",
+        "--metadata",
+        json.dumps(metadata),
+        "--output_path",
+        str(output),
+        "--log_samples",
+        *extra,
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
@@ -62,10 +82,20 @@ def test_chat_template_mode_renders_the_tokenizers_template(tiny_model):
 
     # in process (what `--apply_chat_template --metadata prompt=chat` runs), to skip the CLI's 40 s task indexing
     metadata = {"data_dir": str(MINI_DATA_DIR), "prompt": "chat"}
-    results = simple_evaluate(model="hf", model_args=f"pretrained={tiny_model},dtype=float32", device="cpu",
-                              batch_size=2, tasks=["humanevalfix-python"], limit=1, gen_kwargs="max_gen_toks=4",
-                              apply_chat_template=True, log_samples=True, confirm_run_unsafe_code=True,
-                              task_manager=plugin.task_manager(metadata=metadata), bootstrap_iters=0)
+    results = simple_evaluate(
+        model="hf",
+        model_args=f"pretrained={tiny_model},dtype=float32",
+        device="cpu",
+        batch_size=2,
+        tasks=["humanevalfix-python"],
+        limit=1,
+        gen_kwargs="max_gen_toks=4",
+        apply_chat_template=True,
+        log_samples=True,
+        confirm_run_unsafe_code=True,
+        task_manager=plugin.task_manager(metadata=metadata),
+        bootstrap_iters=0,
+    )
     [record] = results["samples"]["humanevalfix-python"]
     context = record["arguments"][0][0]
     assert context.startswith(USER_MARKER + "\n")

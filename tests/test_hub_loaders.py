@@ -245,10 +245,24 @@ def test_heldout_local_files_are_recorded_in_the_task_config() -> None:
 
 def test_our_cli_reports_an_unreachable_dataset_in_one_line(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "lm_eval_octopack.cli", "--model", "dummy", "--tasks", "humanevalfixtests-python",
-         "--limit", "1", "--confirm_run_unsafe_code"],
-        cwd=tmp_path, env=offline_env(tmp_path / "empty-hf-home"), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "lm_eval_octopack.cli",
+            "--model",
+            "dummy",
+            "--tasks",
+            "humanevalfixtests-python",
+            "--limit",
+            "1",
+            "--confirm_run_unsafe_code",
+        ],
+        cwd=tmp_path,
+        env=offline_env(tmp_path / "empty-hf-home"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
     assert "lm-eval-octopack: error:" in proc.stderr and "OCTOPACK_DATA_DIR" in proc.stderr

@@ -10,7 +10,9 @@ from lm_eval_octopack.humanevalpack.metrics import (
 )
 
 
-@pytest.mark.parametrize("n,c,k", [(20, 0, 1), (20, 3, 1), (20, 3, 10), (20, 19, 10), (20, 20, 1), (5, 2, 5), (100, 7, 100)])
+@pytest.mark.parametrize(
+    "n,c,k", [(20, 0, 1), (20, 3, 1), (20, 3, 10), (20, 19, 10), (20, 20, 1), (5, 2, 5), (100, 7, 100)]
+)
 def test_estimator_equals_the_combinatorial_definition(n, c, k):
     assert estimate_pass_at_k(n, c, k) == pytest.approx(1 - comb(n - c, k) / comb(n, k))
 

@@ -19,9 +19,16 @@ def evaluate(tasks, metadata, limit=None, solution="canonical", **kwargs):
 
     from lm_eval_octopack import plugin
 
-    return simple_evaluate(model="octopack-reference", model_args=f"solution={solution}", tasks=tasks, limit=limit,
-                           task_manager=plugin.task_manager(metadata=metadata), confirm_run_unsafe_code=True,
-                           bootstrap_iters=0, **kwargs)
+    return simple_evaluate(
+        model="octopack-reference",
+        model_args=f"solution={solution}",
+        tasks=tasks,
+        limit=limit,
+        task_manager=plugin.task_manager(metadata=metadata),
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+        **kwargs,
+    )
 
 
 def test_sample_results_survive_pickling_as_their_code():
@@ -43,8 +50,9 @@ def test_options_come_from_metadata_then_environment(monkeypatch):
 
 
 def test_fix_tasks_log_per_sample_verdicts(humanevalpack_dir):
-    results = evaluate(["humanevalfix-python"], {"data_dir": str(humanevalpack_dir)}, limit=2, solution="buggy",
-                       log_samples=True)
+    results = evaluate(
+        ["humanevalfix-python"], {"data_dir": str(humanevalpack_dir)}, limit=2, solution="buggy", log_samples=True
+    )
     assert results["results"]["humanevalfix-python"]["pass@1,execution"] == 0.0
     record = results["samples"]["humanevalfix-python"][0]
     assert len(record["verdicts"]) == 20
@@ -69,9 +77,15 @@ def test_explain_runs_both_stages_in_one_call_for_go_and_rust(humanevalpack_dir)
 
     metadata = {"data_dir": str(humanevalpack_dir)}
     results = explain_stage.run_with_describe_stage(
-        simple_evaluate, model="octopack-reference", model_args="solution=canonical",
-        tasks=["humanevalexplainsynthesize-go", "humanevalexplainsynthesize-rust"], limit=2, metadata=metadata,
-        confirm_run_unsafe_code=True, bootstrap_iters=0, log_samples=True,
+        simple_evaluate,
+        model="octopack-reference",
+        model_args="solution=canonical",
+        tasks=["humanevalexplainsynthesize-go", "humanevalexplainsynthesize-rust"],
+        limit=2,
+        metadata=metadata,
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+        log_samples=True,
         task_manager=plugin.task_manager(metadata=metadata),
     )
     for lang in ("go", "rust"):
@@ -87,17 +101,23 @@ def test_explain_runs_both_stages_in_one_call_for_go_and_rust(humanevalpack_dir)
 def test_explain_two_step_route_reads_a_samples_directory(humanevalpack_dir, tmp_path):
     from lm_eval.utils import handle_non_serializable
 
-    stage_one = evaluate(["humanevalexplaindescribe-python"], {"data_dir": str(humanevalpack_dir)}, limit=1,
-                         log_samples=True)
+    stage_one = evaluate(
+        ["humanevalexplaindescribe-python"], {"data_dir": str(humanevalpack_dir)}, limit=1, log_samples=True
+    )
     # what `--log_samples --output_path tmp_path` writes
     samples_file = tmp_path / "model" / "samples_humanevalexplaindescribe-python_2026-01-01T00-00-00.jsonl"
     samples_file.parent.mkdir()
-    samples_file.write_text("".join(json.dumps(record, default=handle_non_serializable) + "\n"
-                                    for record in stage_one["samples"]["humanevalexplaindescribe-python"]))
+    samples_file.write_text(
+        "".join(
+            json.dumps(record, default=handle_non_serializable) + "\n"
+            for record in stage_one["samples"]["humanevalexplaindescribe-python"]
+        )
+    )
     descriptions = describe_source.load_descriptions(str(tmp_path), "python")
     assert list(descriptions) == [0] and len(descriptions[0]) == 20
-    stage_two = evaluate(["humanevalexplainsynthesize-python"],
-                         {"data_dir": str(humanevalpack_dir), "describe_samples": str(tmp_path)})
+    stage_two = evaluate(
+        ["humanevalexplainsynthesize-python"], {"data_dir": str(humanevalpack_dir), "describe_samples": str(tmp_path)}
+    )
     assert stage_two["results"]["humanevalexplainsynthesize-python"]["pass@1,execution"] == 1.0
 
 
@@ -116,8 +136,9 @@ def test_reference_format_descriptions_are_accepted(tmp_path):
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "lm_eval_octopack.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "lm_eval_octopack.cli", *args], capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 def test_cli_refuses_code_tasks_without_unsafe_confirmation_before_loading_a_model():

@@ -51,7 +51,10 @@ def _continuations(doc: dict) -> list[str]:
 
 
 def _describe_continuations(doc: dict) -> list[str]:
-    return [" " + doc["docstring"] + "\n" + doc["canonical_solution"], "\n" + doc["canonical_solution"] + doc["docstring"]]
+    return [
+        " " + doc["docstring"] + "\n" + doc["canonical_solution"],
+        "\n" + doc["canonical_solution"] + doc["docstring"],
+    ]
 
 
 # --- remove_last_block, by hand -------------------------------------------------------------------------------------
@@ -212,7 +215,9 @@ def test_final_code_and_descriptions_match_the_reference(humanevalpack_dir: Path
         assert _sha(finals) == expected, key
     for template in ("instruct", "starchat"):
         descriptions = [
-            postprocess_description(doc, language, text, template) for doc in rows for text in _describe_continuations(doc)
+            postprocess_description(doc, language, text, template)
+            for doc in rows
+            for text in _describe_continuations(doc)
         ]
         assert _sha(descriptions) == GOLDEN["describe"][f"{language}|{template}"], template
 

@@ -90,7 +90,12 @@ def test_stop_words_for_other_languages() -> None:
     assert stop_words("go", "synthesize", "instruct") == ["\n//", "\nfunc main(", "struct", "\nfunc", "<|endoftext|>"]
     assert stop_words("rust", "fixtests", "starchat") == ["<|end|>", "<|endoftext|>"]
     assert stop_words("java", "fixdocs", "issue") == ["```", "<|endoftext|>"]
-    assert stop_words("go", "fixtests", "diff") == ["<commit_before>", "<commit_msg>", "<commit_after>", "<|endoftext|>"]
+    assert stop_words("go", "fixtests", "diff") == [
+        "<commit_before>",
+        "<commit_msg>",
+        "<commit_after>",
+        "<|endoftext|>",
+    ]
 
 
 def test_template_table_is_complete() -> None:
@@ -100,8 +105,22 @@ def test_template_table_is_complete() -> None:
 
 
 def test_language_table() -> None:
-    assert [language_facts(name).display_name for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "C++", "Rust"]
-    assert [language_facts(name).task_prefix for name in LANGUAGES] == ["Python", "JavaScript", "Java", "Go", "CPP", "Rust"]
+    assert [language_facts(name).display_name for name in LANGUAGES] == [
+        "Python",
+        "JavaScript",
+        "Java",
+        "Go",
+        "C++",
+        "Rust",
+    ]
+    assert [language_facts(name).task_prefix for name in LANGUAGES] == [
+        "Python",
+        "JavaScript",
+        "Java",
+        "Go",
+        "CPP",
+        "Rust",
+    ]
     assert [language_facts(name).file_extension for name in LANGUAGES] == ["py", "js", "java", "go", "cpp", "rs"]
     assert language_facts("js").metric_name == "javascript"
 

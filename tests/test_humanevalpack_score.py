@@ -26,8 +26,20 @@ def write(path, data):
 def score(tmp_path, humanevalpack_dir, task, generations, *extra):
     """These files hold the first problems only: ``--allow-partial`` (tests/test_robustness.py pins the refusal)."""
     out = tmp_path / "verdicts.json"
-    code = main(["--task", task, "--generations", str(generations), "--data-dir", str(humanevalpack_dir),
-                 "--output", str(out), "--allow-partial", *extra])
+    code = main(
+        [
+            "--task",
+            task,
+            "--generations",
+            str(generations),
+            "--data-dir",
+            str(humanevalpack_dir),
+            "--output",
+            str(out),
+            "--allow-partial",
+            *extra,
+        ]
+    )
     return code, (json.loads(out.read_text()) if out.exists() else None)
 
 
@@ -45,17 +57,21 @@ def test_reference_saved_final_code_is_detected_and_scored(tmp_path, humanevalpa
 def test_completions_only_are_post_processed_like_model_output(tmp_path, humanevalpack_dir, rows):
     completions = [["\n" + r["canonical_solution"] + "\n\nprint('trailing text is cut')"] for r in rows]
     completions.append([])  # a partial file: problems without samples are left out of pass@k
-    code, result = score(tmp_path, humanevalpack_dir, "humanevalsynthesize-python",
-                         write(tmp_path / "c.json", completions))
+    code, result = score(
+        tmp_path, humanevalpack_dir, "humanevalsynthesize-python", write(tmp_path / "c.json", completions)
+    )
     assert code == 0 and result["format"] == "completion"
     assert result["problems_scored"] == PROBLEMS and result["pass@k"] == {"pass@1": 1.0}
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "cannot read"),
-    (json.dumps({"a": 1}), "list (one per problem)"),
-    (json.dumps([[1, 2]]), "must be a string"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "cannot read"),
+        (json.dumps({"a": 1}), "list (one per problem)"),
+        (json.dumps([[1, 2]]), "must be a string"),
+    ],
+)
 def test_malformed_generation_files_get_a_clear_error(tmp_path, humanevalpack_dir, capsys, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
@@ -77,12 +93,22 @@ def test_our_samples_files_are_rescored_identically(tmp_path, humanevalpack_dir)
 
     from lm_eval_octopack import plugin
 
-    results = simple_evaluate(model="octopack-reference", model_args="solution=buggy", tasks=["humanevalfix-python"],
-                              limit=2, task_manager=plugin.task_manager(metadata={"data_dir": str(humanevalpack_dir)}),
-                              confirm_run_unsafe_code=True, bootstrap_iters=0, log_samples=True)
+    results = simple_evaluate(
+        model="octopack-reference",
+        model_args="solution=buggy",
+        tasks=["humanevalfix-python"],
+        limit=2,
+        task_manager=plugin.task_manager(metadata={"data_dir": str(humanevalpack_dir)}),
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+        log_samples=True,
+    )
     samples = tmp_path / "samples_humanevalfix-python_2026-01-01T00-00-00.jsonl"
-    samples.write_text("".join(json.dumps(r, default=handle_non_serializable) + "\n"
-                               for r in results["samples"]["humanevalfix-python"]))
+    samples.write_text(
+        "".join(
+            json.dumps(r, default=handle_non_serializable) + "\n" for r in results["samples"]["humanevalfix-python"]
+        )
+    )
     code, result = score(tmp_path, humanevalpack_dir, "humanevalfixtests-python", samples)
     assert code == 0 and result["samples"] == 40
     logged = [v["status"] for r in results["samples"]["humanevalfix-python"] for v in r["verdicts"]]
@@ -104,8 +130,14 @@ def test_time_lost_to_timeouts_is_one_line_on_stderr(tmp_path, humanevalpack_dir
     hang = "\n    while True:\n        pass\n"
     completions = [["\n" + r["canonical_solution"]] for r in rows]
     completions[0] = [hang]
-    code, result = score(tmp_path, humanevalpack_dir, "humanevalsynthesize-python",
-                         write(tmp_path / "c.json", completions), "--run-timeout", "1")
+    code, result = score(
+        tmp_path,
+        humanevalpack_dir,
+        "humanevalsynthesize-python",
+        write(tmp_path / "c.json", completions),
+        "--run-timeout",
+        "1",
+    )
     out, err = capsys.readouterr()
     assert code == 0 and result["pass@k"] == {"pass@1": 0.75} and "timeout" not in result
     assert out.startswith("humanevalsynthesize-python: 4 problems scored") and "went to timeouts" not in out

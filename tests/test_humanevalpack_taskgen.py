@@ -43,8 +43,14 @@ def test_our_task_names_are_the_names_the_yamls_define():
 
 def test_every_reference_task_name_exists_for_every_language():
     names = {Path(rel).stem for rel in render() if rel.startswith("humanevalpack/")}
-    for prefix in ("humanevalfixtests", "humanevalfixdocs", "humanevalexplaindescribe", "humanevalexplainsynthesize",
-                   "humanevalsynthesize", "humanevalfix"):
+    for prefix in (
+        "humanevalfixtests",
+        "humanevalfixdocs",
+        "humanevalexplaindescribe",
+        "humanevalexplainsynthesize",
+        "humanevalsynthesize",
+        "humanevalfix",
+    ):
         assert {f"{prefix}-{lang}" for lang in LANGS} <= names
     assert {"humanevalpack", "humanevalfix", "humanevalexplain", "humanevalsynthesize"} <= set(humanevalpack_groups())
     assert {f"humanevalpack-{lang}" for lang in LANGS} <= set(humanevalpack_groups())
@@ -57,8 +63,11 @@ def test_paper_generation_defaults():
     kwargs = config["generation_kwargs"]
     assert kwargs["do_sample"] is True and kwargs["temperature"] == 0.2 and kwargs["top_p"] == 0.95
     assert kwargs["until"] == ["\n//", "\nfunc main(", "struct", "\nfunc", "<|endoftext|>"]
-    synth = yaml.safe_load(render()[
-        "humanevalpack/humanevalexplainsynthesize/humanevalexplainsynthesize-rust.yaml"].replace("!function ", ""))
+    synth = yaml.safe_load(
+        render()["humanevalpack/humanevalexplainsynthesize/humanevalexplainsynthesize-rust.yaml"].replace(
+            "!function ", ""
+        )
+    )
     assert synth["repeats"] == 1
     assert [m["metric"] for m in synth["metric_list"]] == ["pass@1", "verdicts"]
 
@@ -71,17 +80,26 @@ def test_heldout_tasks_and_groups():
     assert "weight_by_size: false" in files["instructeval/bbh/_instructeval_bbh_3shot.yaml"]
     assert "weight_by_size: false" in files["instructeval/hhh/_instructeval_hhh.yaml"]
     assert "max_gen_toks: 32" in files["instructeval/bbh/3shot/navigate.yaml"]
-    scored = {name: group.weight_by_size for name, group in groups().items() if group.family == "instructeval"
-              and group.metric}
-    assert scored == {"instructeval_mmlu_5shot": True, "instructeval_mmlu_0shot": True,
-                      "instructeval_bbh_3shot": False, "instructeval_bbh_0shot": False, "instructeval_hhh": False}
+    scored = {
+        name: group.weight_by_size
+        for name, group in groups().items()
+        if group.family == "instructeval" and group.metric
+    }
+    assert scored == {
+        "instructeval_mmlu_5shot": True,
+        "instructeval_mmlu_0shot": True,
+        "instructeval_bbh_3shot": False,
+        "instructeval_bbh_0shot": False,
+        "instructeval_hhh": False,
+    }
 
 
 def test_name_resolution_follows_groups_and_globs():
     assert resolve_tasks(["humanevalfix"]) == {f"humanevalfixtests-{lang}" for lang in LANGS}
     assert resolve_tasks(["humanevalfix-py*"]) == {"humanevalfix-python"}
-    assert resolve_tasks(["instructeval_table4"]) == {f"instructeval_hhh_{c}" for c in
-                                                      ("harmless", "helpful", "honest", "other")}
+    assert resolve_tasks(["instructeval_table4"]) == {
+        f"instructeval_hhh_{c}" for c in ("harmless", "helpful", "honest", "other")
+    }
     languages = task_languages()
     assert languages["humanevalpack"] == set(LANGS)
     assert languages["humanevalexplaindescribe-go"] == set()
@@ -90,8 +108,17 @@ def test_name_resolution_follows_groups_and_globs():
 
 def test_all_humanevalpack_tasks_build_on_the_real_data(task_manager, humanevalpack_dir, monkeypatch):
     monkeypatch.setenv("OCTOPACK_DATA_DIR", str(humanevalpack_dir))
-    names = [f"{prefix}-{lang}" for prefix in ("humanevalfixtests", "humanevalfixdocs", "humanevalexplaindescribe",
-                                               "humanevalsynthesize", "humanevalfix") for lang in LANGS]
+    names = [
+        f"{prefix}-{lang}"
+        for prefix in (
+            "humanevalfixtests",
+            "humanevalfixdocs",
+            "humanevalexplaindescribe",
+            "humanevalsynthesize",
+            "humanevalfix",
+        )
+        for lang in LANGS
+    ]
     loaded = task_manager.load(names)["tasks"]
     assert sorted(loaded) == sorted(names)
     for name, task in loaded.items():
@@ -132,12 +159,22 @@ def test_a_language_added_to_the_table_reaches_tasks_reports_and_doctor():
     done = subprocess.run([sys.executable, "-c", NEW_LANGUAGE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.splitlines()[-1])
-    assert seen["tasks"] == sorted(f"{prefix}-kotlin" for prefix in (
-        "humanevalfixtests", "humanevalfixdocs", "humanevalexplaindescribe", "humanevalexplainsynthesize",
-        "humanevalsynthesize", "humanevalfix"))
+    assert seen["tasks"] == sorted(
+        f"{prefix}-kotlin"
+        for prefix in (
+            "humanevalfixtests",
+            "humanevalfixdocs",
+            "humanevalexplaindescribe",
+            "humanevalexplainsynthesize",
+            "humanevalsynthesize",
+            "humanevalfix",
+        )
+    )
     assert "kotlin" in seen["pack"] and seen["yaml"]
-    assert seen["report"] == [["HumanEvalFix", "kotlin"], ["", *(f.display_name for f in FACTS.values()), "Kotlin",
-                                                            "Avg."]]
+    assert seen["report"] == [
+        ["HumanEvalFix", "kotlin"],
+        ["", *(f.display_name for f in FACTS.values()), "Kotlin", "Avg."],
+    ]
     languages, reported, ok, blocked = seen["doctor"]
     assert languages[-1] == "kotlin" and reported == "kotlin" and not ok  # no executor module yet: a finding
     assert "humanevalfixtests-kotlin" in blocked[0] and "humanevalpack" in blocked[0]
@@ -179,8 +216,10 @@ def _language_lists(path: Path) -> list[str]:
 
 
 def test_no_source_file_but_the_table_lists_the_languages():
-    sources = [p for root in ("lm_eval_octopack", "executors", "examples", "benchmarks")
-               for p in (REPO / root).rglob("*.py")]
-    offenders = sorted({(p.relative_to(REPO).as_posix(), name) for p in sources for name in _language_lists(p)}
-                       - ALLOWED)
+    sources = [
+        p for root in ("lm_eval_octopack", "executors", "examples", "benchmarks") for p in (REPO / root).rglob("*.py")
+    ]
+    offenders = sorted(
+        {(p.relative_to(REPO).as_posix(), name) for p in sources for name in _language_lists(p)} - ALLOWED
+    )
     assert not offenders, f"derive these from lm_eval_octopack.language_facts: {offenders}"

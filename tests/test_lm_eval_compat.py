@@ -39,8 +39,15 @@ def mini_run() -> dict:
     from lm_eval import simple_evaluate
 
     manager = plugin.task_manager(metadata={"data_dir": str(MINI_DATA_DIR)})
-    return simple_evaluate(model="octopack-reference", model_args="solution=canonical", tasks=["humanevalfix-python"],
-                           limit=2, task_manager=manager, confirm_run_unsafe_code=True, bootstrap_iters=0)
+    return simple_evaluate(
+        model="octopack-reference",
+        model_args="solution=canonical",
+        tasks=["humanevalfix-python"],
+        limit=2,
+        task_manager=manager,
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+    )
 
 
 def test_1_the_hook_targets_are_the_modules_that_define_what_we_patch():
@@ -198,7 +205,8 @@ def test_14_the_base_classes_have_what_our_subclasses_use():
     for helper in ("handle_stop_sequences", "normalize_gen_kwargs", "postprocess_generated_text"):
         assert callable(getattr(model_utils, helper))
     assert {"requests", "generate", "sampling_params"} <= method_parameters(
-        "lm_eval.models.vllm_causallms", "VLLM", "_model_generate")
+        "lm_eval.models.vllm_causallms", "VLLM", "_model_generate"
+    )
     assert {"requests", "disable_tqdm"} <= method_parameters("lm_eval.models.vllm_causallms", "VLLM", "generate_until")
     hf = "lm_eval.models.huggingface"
     assert {"requests", "disable_tqdm"} <= method_parameters(hf, "HFLM", "_loglikelihood_tokens")
@@ -211,21 +219,46 @@ def test_15_and_16_the_cli_entry_point_and_model_argument_parsing():
 
     assert parameters(lm_eval.__main__.cli_evaluate) == set()  # reads sys.argv
     assert lm_eval_compat.parse_model_args("pretrained=m,solution=buggy,seed=3") == {
-        "pretrained": "m", "solution": "buggy", "seed": 3}
+        "pretrained": "m",
+        "solution": "buggy",
+        "seed": 3,
+    }
 
 
 def test_17_and_provenance_a_plain_lm_eval_run_records_it_in_its_results_file(tmp_path):
     """Plain ``lm_eval`` through the import hook (no lm-eval-octopack CLI, so no sidecar): the results file itself
     says what scored it, and the loader that ``report``/``compare`` use reads it from there."""
-    env = {**os.environ, "OCTOPACK_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "OCTOPACK_CACHE_DIR": str(tmp_path / "cache"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
     env.pop("LM_EVAL_OCTOPACK_NO_HOOK", None)
     completed = subprocess.run(
-        [Path(sys.prefix) / "bin" / "lm_eval", "--model", "octopack-reference",
-         "--model_args", "pretrained=selfcheck,solution=canonical", "--tasks", "humanevalfix-python",
-         "--limit", "2", "--metadata", json.dumps({"data_dir": str(MINI_DATA_DIR)}), "--confirm_run_unsafe_code",
-         "--output_path", str(tmp_path / "out"), "--log_samples"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+        [
+            Path(sys.prefix) / "bin" / "lm_eval",
+            "--model",
+            "octopack-reference",
+            "--model_args",
+            "pretrained=selfcheck,solution=canonical",
+            "--tasks",
+            "humanevalfix-python",
+            "--limit",
+            "2",
+            "--metadata",
+            json.dumps({"data_dir": str(MINI_DATA_DIR)}),
+            "--confirm_run_unsafe_code",
+            "--output_path",
+            str(tmp_path / "out"),
+            "--log_samples",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     [results_file] = (tmp_path / "out").rglob("results_*.json")
     assert results_file.parent.name == "selfcheck" and list(results_file.parent.glob("samples_humanevalfix-python_*"))
@@ -239,19 +272,35 @@ def test_17_and_provenance_a_plain_lm_eval_run_records_it_in_its_results_file(tm
 
     provenance = load_run(tmp_path / "out").provenance
     assert {key: provenance[key] for key in PROVENANCE_FIELDS - {"toolchains"}} == {
-        key: recorded[key] for key in PROVENANCE_FIELDS - {"toolchains"}}
+        key: recorded[key] for key in PROVENANCE_FIELDS - {"toolchains"}
+    }
     assert provenance["toolchains"] == recorded["toolchains"]
-    assert provenance["dataset_files"] == {str(MINI_DATA_DIR.resolve()): {
-        "python": results["configs"]["humanevalfix-python"]["metadata"]["data_source"][0]["files"]["python.jsonl"]}}
+    assert provenance["dataset_files"] == {
+        str(MINI_DATA_DIR.resolve()): {
+            "python": results["configs"]["humanevalfix-python"]["metadata"]["data_source"][0]["files"]["python.jsonl"]
+        }
+    }
 
 
 def test_provenance_in_the_results_file_wins_over_the_sidecar():
-    results = {"config": {}, "configs": {"humanevalfix-go": {
-        "dataset_kwargs": {"language": "go"},
-        "metadata": {PROVENANCE_KEY: {"sandbox": "none", "backend": "ray", "toolchains": {"go": {"go": "1.26"}}}}}}}
+    results = {
+        "config": {},
+        "configs": {
+            "humanevalfix-go": {
+                "dataset_kwargs": {"language": "go"},
+                "metadata": {
+                    PROVENANCE_KEY: {"sandbox": "none", "backend": "ray", "toolchains": {"go": {"go": "1.26"}}}
+                },
+            }
+        },
+    }
     sidecar = {"sandbox": "bwrap", "toolchains": {"go": {"go": "1.22"}}, "dataset_files": {}}
     provenance = run_provenance(results, sidecar=sidecar)
-    assert (provenance["sandbox"], provenance["backend"], provenance["toolchains"]) == ("none", "ray", {"go": {"go": "1.26"}})
+    assert (provenance["sandbox"], provenance["backend"], provenance["toolchains"]) == (
+        "none",
+        "ray",
+        {"go": {"go": "1.26"}},
+    )
     assert run_provenance({"config": {}, "configs": {}}, sidecar=sidecar)["sandbox"] == "bwrap"  # the fallback
 
 

@@ -22,9 +22,15 @@ def evaluate(tasks: list[str], solution: str, **kwargs) -> dict:
     from lm_eval_octopack import plugin
 
     metadata = {"data_dir": str(MINI_DATA_DIR)}
-    return simple_evaluate(model="octopack-reference", model_args=f"solution={solution}", tasks=tasks,
-                           task_manager=plugin.task_manager(metadata=metadata), confirm_run_unsafe_code=True,
-                           bootstrap_iters=0, **kwargs)
+    return simple_evaluate(
+        model="octopack-reference",
+        model_args=f"solution={solution}",
+        tasks=tasks,
+        task_manager=plugin.task_manager(metadata=metadata),
+        confirm_run_unsafe_code=True,
+        bootstrap_iters=0,
+        **kwargs,
+    )
 
 
 def test_files_match_their_source():
@@ -39,8 +45,10 @@ def test_rows_follow_the_dataset_conventions(language):
     rows = mini_rows(language)
     assert [row["task_id"] for row in rows] == [f"{language_facts(language).task_prefix}/{i}" for i in range(3)]
     for row in rows:
-        assert row["instruction"] == (f"Write a {language_facts(language).display_name} function `{row['signature']}` "
-                                      f"to solve the following problem:\n{row['docstring']}")
+        assert row["instruction"] == (
+            f"Write a {language_facts(language).display_name} function `{row['signature']}` "
+            f"to solve the following problem:\n{row['docstring']}"
+        )
         assert row["canonical_solution"] != row["buggy_solution"]
         assert row["entry_point"] in row["declaration"] and row["entry_point"] in row["test"]
     if language == "rust":

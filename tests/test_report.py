@@ -222,9 +222,14 @@ def test_main_report_says_partial_run_on_the_console(capsys):
 
 
 def held_out_results(n_samples: bool = True) -> dict:
-    scores = {"instructeval_mmlu_5shot_anatomy": (1.0, 3), "instructeval_mmlu_5shot_virology": (0.0, 1),
-              "instructeval_bbh_3shot_snarks": (1.0, 3), "instructeval_bbh_3shot_navigate": (0.0, 1),
-              "instructeval_drop_3shot": (0.3, 10), "instructeval_crass_3shot": (0.6, 10)}
+    scores = {
+        "instructeval_mmlu_5shot_anatomy": (1.0, 3),
+        "instructeval_mmlu_5shot_virology": (0.0, 1),
+        "instructeval_bbh_3shot_snarks": (1.0, 3),
+        "instructeval_bbh_3shot_navigate": (0.0, 1),
+        "instructeval_drop_3shot": (0.3, 10),
+        "instructeval_crass_3shot": (0.6, 10),
+    }
     results = {task: {"acc,none": score} for task, (score, _) in scores.items()}
     results["humanevalsynthesize-python"] = {"pass@1,execution": 0.4}
     counts = {task: {"original": items, "effective": items} for task, (_, items) in scores.items()}
@@ -236,8 +241,10 @@ def test_held_out_tables_aggregate_a_missing_group_score_from_its_members_as_its
     # so Table 2's Avg is marked too; HumanEval is humanevalsynthesize-python's pass@1
     markdown = render_markdown(build_report([held_out_results()]))
     assert "| m (this run) | - | 75.0† | 50.0† | 30.0 | 60.0 | 40.0 | 51.0† |" in markdown
-    assert "instructeval_mmlu_5shot: no group score in the results; micro over 4 items (weight_by_size) of 2 " \
-           "member tasks, of the group's 57" in markdown
+    assert (
+        "instructeval_mmlu_5shot: no group score in the results; micro over 4 items (weight_by_size) of 2 "
+        "member tasks, of the group's 57" in markdown
+    )
     assert "instructeval_bbh_3shot: no group score in the results; plain mean of 2 member tasks" in markdown
 
 
@@ -255,25 +262,53 @@ def test_held_out_tables_label_a_limited_run_beside_the_published_rows():
     assert "| m, PARTIAL RUN (--limit) (this run) | - |" in text
 
 
-def write_recorded_run(directory: Path, prompt: str, python_version: str, verdicts: list[list[dict]] | None = None,
-                       codes: list[list[str]] | None = None) -> Path:
+def write_recorded_run(
+    directory: Path,
+    prompt: str,
+    python_version: str,
+    verdicts: list[list[dict]] | None = None,
+    codes: list[list[str]] | None = None,
+) -> Path:
     """A results file with a task config and a provenance sidecar as lm-eval-octopack writes them, and samples."""
     date = "2025-02-01T00-00-00.000000"
     directory.mkdir(parents=True)
     task = "humanevalsynthesize-python"
     verdicts = verdicts or [[{"status": "passed", "passed": True, "seconds": 0.5}]]
-    lines = [{"doc_id": index, "doc": {"task_id": f"Python/{index}", "octopack_options": {"prompt": prompt}},
-              "filter": "execution", "verdicts": doc_verdicts,
-              **({"filtered_resps": [codes[index]]} if codes else {})} for index, doc_verdicts in enumerate(verdicts)]
+    lines = [
+        {
+            "doc_id": index,
+            "doc": {"task_id": f"Python/{index}", "octopack_options": {"prompt": prompt}},
+            "filter": "execution",
+            "verdicts": doc_verdicts,
+            **({"filtered_resps": [codes[index]]} if codes else {}),
+        }
+        for index, doc_verdicts in enumerate(verdicts)
+    ]
     (directory / f"samples_{task}_{date}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
-    config = {"dataset_kwargs": {"language": "python"}, "generation_kwargs": {"temperature": 0.2},
-              "metadata": {"version": 1.0, "data_source": [{"hub": "bigcode/humanevalpack", "revision": "abc123def456",
-                                                            "files": {"python.jsonl": "f" * 64}}]}}
-    results = {"results": {task: {"pass@1,execution": 1.0}}, "configs": {task: config},
-               "config": {"model": "hf", "model_args": "pretrained=org/m", "random_seed": 0}, "lm_eval_version": "0.4.13"}
+    config = {
+        "dataset_kwargs": {"language": "python"},
+        "generation_kwargs": {"temperature": 0.2},
+        "metadata": {
+            "version": 1.0,
+            "data_source": [
+                {"hub": "bigcode/humanevalpack", "revision": "abc123def456", "files": {"python.jsonl": "f" * 64}}
+            ],
+        },
+    }
+    results = {
+        "results": {task: {"pass@1,execution": 1.0}},
+        "configs": {task: config},
+        "config": {"model": "hf", "model_args": "pretrained=org/m", "random_seed": 0},
+        "lm_eval_version": "0.4.13",
+    }
     (directory / f"results_{date}.json").write_text(json.dumps(results))
-    sidecar = {"octopack_version": "9.9", "verdict_rules_version": 2, "sandbox": "bwrap",
-               "toolchains": {"python": {"python": python_version}}, "dataset_files": {}}
+    sidecar = {
+        "octopack_version": "9.9",
+        "verdict_rules_version": 2,
+        "sandbox": "bwrap",
+        "toolchains": {"python": {"python": python_version}},
+        "dataset_files": {},
+    }
     (directory / f"provenance_{date}.json").write_text(json.dumps(sidecar))
     return directory
 
@@ -283,14 +318,26 @@ def test_report_prints_each_runs_provenance_and_where_two_runs_differ(tmp_path: 
     second = write_recorded_run(tmp_path / "b", "octocoder", "3.12.1")
     markdown = render_markdown(build_report([first, second]))
     assert "## Provenance of run 1: org/m (" in markdown and "## Provenance of run 2: org/m (" in markdown
-    for row in ["| Model | hf org/m |", "| lm-eval-octopack | 9.9 |", "| lm-eval | 0.4.13 |",
-                "| Dataset | bigcode/humanevalpack @ abc123def456 (sha256 python.jsonl ffffffffffff) |",
-                "| Toolchains | python: python=3.11.7 |", "| Verdict rules | 2 |", "| Sandbox | bwrap |",
-                "| Seeds | random_seed=0 |", "| Prompt template | instruct |", "| Prompt template | octocoder |",
-                "| Generation kwargs | temperature=0.2 |", "| --limit | none |", "| Backend | unknown |"]:
+    for row in [
+        "| Model | hf org/m |",
+        "| lm-eval-octopack | 9.9 |",
+        "| lm-eval | 0.4.13 |",
+        "| Dataset | bigcode/humanevalpack @ abc123def456 (sha256 python.jsonl ffffffffffff) |",
+        "| Toolchains | python: python=3.11.7 |",
+        "| Verdict rules | 2 |",
+        "| Sandbox | bwrap |",
+        "| Seeds | random_seed=0 |",
+        "| Prompt template | instruct |",
+        "| Prompt template | octocoder |",
+        "| Generation kwargs | temperature=0.2 |",
+        "| --limit | none |",
+        "| Backend | unknown |",
+    ]:
         assert row in markdown, row
-    assert ('Run 2 differs from run 1 in prompt, toolchains (tasks.humanevalsynthesize-python.prompt: "instruct" vs '
-            '"octocoder"; toolchains.python.python: "3.11.7" vs "3.12.1").') in markdown
+    assert (
+        'Run 2 differs from run 1 in prompt, toolchains (tasks.humanevalsynthesize-python.prompt: "instruct" vs '
+        '"octocoder"; toolchains.python.python: "3.11.7" vs "3.12.1").'
+    ) in markdown
     console = Console(record=True, width=250)
     render_console(build_report([first, second]), console=console)
     assert "Run 2 differs from run 1 in prompt, toolchains" in console.export_text()
@@ -310,8 +357,13 @@ def test_time_lost_to_timeouts_counts_each_distinct_program_once(tmp_path: Path)
     hang = {"status": "timeout", "passed": False, "seconds": 10.0}
     fine = {"status": "passed", "passed": True, "seconds": 0.5}
     # problem 0: the same hanging code twice (run once) and a passing one; problem 1: one other hang
-    run = write_recorded_run(tmp_path / "a", "instruct", "3.11.7", verdicts=[[hang, hang, fine], [hang]],
-                             codes=[["while True: pass", "while True: pass", "return 1"], ["while 1: pass"]])
+    run = write_recorded_run(
+        tmp_path / "a",
+        "instruct",
+        "3.11.7",
+        verdicts=[[hang, hang, fine], [hang]],
+        codes=[["while True: pass", "while True: pass", "return 1"], ["while 1: pass"]],
+    )
     markdown = render_markdown(build_report([run]))
     assert "| HumanEvalSynthesize | Python | 3 | 2 | 20.0 | 20.5 | 98% |" in markdown
 
@@ -319,4 +371,5 @@ def test_time_lost_to_timeouts_counts_each_distinct_program_once(tmp_path: Path)
 def test_timeouts_without_recorded_seconds_say_so():
     # the fixture's verdicts have no seconds (written before verdicts recorded them)
     assert "| HumanEvalFix | Python | 1 | 1 | not recorded | not recorded | – |" in render_markdown(
-        build_report([RESULTS_FILE]))
+        build_report([RESULTS_FILE])
+    )

@@ -13,8 +13,9 @@ RUN_DIR = Path(__file__).parent / "fixtures" / "report" / "run1"
 
 
 def record(task_id: str, statuses: list[str]) -> SampleRecord:
-    return SampleRecord("humanevalexplainsynthesize-go", "HumanEvalExplain", "go", 0, task_id, None, None, None,
-                        statuses)
+    return SampleRecord(
+        "humanevalexplainsynthesize-go", "HumanEvalExplain", "go", 0, task_id, None, None, None, statuses
+    )
 
 
 def test_each_cell_with_samples_gets_an_interval_and_its_footnote_counts():
@@ -44,11 +45,16 @@ def write_heldout_run(directory: Path, items: dict[str, list[float]]) -> Path:
 
 def test_held_out_cells_get_intervals_over_items_and_groups_aggregate_as_their_yaml(tmp_path):
     # constant members make every group interval exact: mmlu is micro (3 of 4 items pass), bbh the plain mean
-    run = write_heldout_run(tmp_path / "run", {
-        "instructeval_mmlu_5shot_anatomy": [1, 1, 1], "instructeval_mmlu_5shot_virology": [0],
-        "instructeval_bbh_3shot_snarks": [1, 1, 1], "instructeval_bbh_3shot_navigate": [0],
-        "instructeval_crass_3shot": [1, 0],
-    })
+    run = write_heldout_run(
+        tmp_path / "run",
+        {
+            "instructeval_mmlu_5shot_anatomy": [1, 1, 1],
+            "instructeval_mmlu_5shot_virology": [0],
+            "instructeval_bbh_3shot_snarks": [1, 1, 1],
+            "instructeval_bbh_3shot_navigate": [0],
+            "instructeval_crass_3shot": [1, 0],
+        },
+    )
     rows = {row[0]: row[1:] for row in heldout_rows(build_report([run]))}
     assert rows["instructeval_mmlu_5shot (Avg.)"] == ["acc", "75.0", "[75.0, 75.0]", "4"]
     assert rows["instructeval_bbh_3shot (Avg.)"] == ["acc", "50.0", "[50.0, 50.0]", "4"]
@@ -56,5 +62,7 @@ def test_held_out_cells_get_intervals_over_items_and_groups_aggregate_as_their_y
     assert rows["instructeval_crass_3shot"] == ["acc", "50.0", "[0.0, 100.0]", "2"]
     assert len(rows) == 7
     markdown = render_markdown(build_report([run]))
-    assert f"## {HELDOUT_TITLE}" in markdown and "| instructeval_mmlu_5shot (Avg.) | acc | 75.0 | [75.0, 75.0] | 4 |" \
-        in markdown
+    assert (
+        f"## {HELDOUT_TITLE}" in markdown
+        and "| instructeval_mmlu_5shot (Avg.) | acc | 75.0 | [75.0, 75.0] | 4 |" in markdown
+    )

@@ -98,9 +98,21 @@ def test_score_with_error_verdicts_prints_no_pass_at_k_and_fails(tmp_path, cache
 
 
 def test_lm_eval_run_with_error_verdicts_fails_and_saves_the_generations(tmp_path, cache, broken_python, capsys):
-    code = cli.main(["--model", "octopack-reference", "--tasks", "humanevalsynthesize-python", "--limit", "2",
-                     "--confirm_run_unsafe_code", "--metadata", f"data_dir={MINI}",
-                     "--output_path", str(tmp_path / "out")])  # fmt: skip
+    code = cli.main(
+        [
+            "--model",
+            "octopack-reference",
+            "--tasks",
+            "humanevalsynthesize-python",
+            "--limit",
+            "2",
+            "--confirm_run_unsafe_code",
+            "--metadata",
+            f"data_dir={MINI}",
+            "--output_path",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 3 and "no pass@k" in err
     saved = list((cache / "unscored").glob("synthesize-python-*.json"))
@@ -115,8 +127,12 @@ def small_disk(tmp_path):
     """A 2 MB tmpfs (needs mount privileges: root in CI's container), to fill up."""
     mountpoint = tmp_path / "small-disk"
     mountpoint.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mountpoint)],
-                      capture_output=True).returncode != 0:  # fmt: skip
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mountpoint)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     yield mountpoint
     subprocess.run(["umount", "-l", str(mountpoint)], check=False)
@@ -163,12 +179,16 @@ def test_a_timeout_is_run_again_before_it_is_stored(tmp_path):
     """Unsandboxed so that the program can leave a mark outside its work dir: the first run hangs, the second
     passes, as a program slowed down by a loaded machine would."""
     mark, runs = tmp_path / "ran-once", tmp_path / "runs"
-    flaky = (f"import os, time\nopen({str(runs)!r}, 'a').write('x')\n"
-             f"if not os.path.exists({str(mark)!r}):\n    open({str(mark)!r}, 'w').close()\n    time.sleep(30)\n")
+    flaky = (
+        f"import os, time\nopen({str(runs)!r}, 'a').write('x')\n"
+        f"if not os.path.exists({str(mark)!r}):\n    open({str(mark)!r}, 'w').close()\n    time.sleep(30)\n"
+    )
     hangs = f"import time\nopen({str(runs)!r}, 'a').write('h')\ntime.sleep(30)\n"
     store = tmp_path / "results.sqlite"
     backend = LocalBackend(workers=2, store=store, sandbox="none", progress=False, cache_dir=tmp_path)
-    verdicts = backend.run([Program("python", flaky, Limits(run_timeout=1)), Program("python", hangs, Limits(run_timeout=1))])
+    verdicts = backend.run(
+        [Program("python", flaky, Limits(run_timeout=1)), Program("python", hangs, Limits(run_timeout=1))]
+    )
     assert [v.status for v in verdicts] == ["passed", "timeout"]
     assert sorted(runs.read_text()) == ["h", "h", "x", "x"]  # each ran twice, no more
     stored = sqlite3.connect(store).execute("SELECT status FROM verdicts ORDER BY status").fetchall()
@@ -227,8 +247,12 @@ def test_ctrl_c_stops_a_score_run_at_once_keeps_what_finished_and_leaves_no_proc
     hang = "\n    import time\n    time.sleep(120)\n"
     generations = [["\n" + row["canonical_solution"], hang + f"    # {i}\n"] for i, row in enumerate(rows)]
     path = write_json(tmp_path / "g.json", generations)
-    argv = [*CLI, *score_args("humanevalsynthesize-python", path, "--format", "completion", "--run-timeout", "100",
-                              "--workers", "2")]  # fmt: skip
+    argv = [
+        *CLI,
+        *score_args(
+            "humanevalsynthesize-python", path, "--format", "completion", "--run-timeout", "100", "--workers", "2"
+        ),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     store, seen = cache / "results.sqlite", set()
     deadline = time.monotonic() + 120
@@ -260,8 +284,10 @@ def test_two_concurrent_first_time_setups_of_one_cache_both_succeed(tmp_path, ca
     """Every language's prepare() takes a per-dependency lock and renames finished files into place."""
     from lm_eval_octopack.executors.registry import get_language
 
-    setups = [subprocess.Popen([*CLI, "setup", *SETUP_LANGUAGES], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True) for _ in range(2)]  # fmt: skip
+    setups = [
+        subprocess.Popen([*CLI, "setup", *SETUP_LANGUAGES], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     outputs = [setup.communicate(timeout=900)[0] for setup in setups]
     assert [setup.returncode for setup in setups] == [0, 0], outputs
     assert not list(cache.rglob("*.tmp"))
@@ -323,8 +349,10 @@ def test_a_generations_file_missing_problems_is_refused_unless_allowed(tmp_path,
 def test_a_samples_file_missing_problems_is_refused_unless_allowed(tmp_path, cache, capsys):
     rows = load_rows("python", str(MINI))
     options = json.dumps({"prompt": "instruct"})
-    records = [{"doc_id": i, "doc": {**row, "octopack_options": options}, "resps": [["\n" + row["canonical_solution"]]]}
-               for i, row in enumerate(rows[:-1])]  # fmt: skip
+    records = [
+        {"doc_id": i, "doc": {**row, "octopack_options": options}, "resps": [["\n" + row["canonical_solution"]]]}
+        for i, row in enumerate(rows[:-1])
+    ]
     path = tmp_path / "samples_humanevalsynthesize-python_2026-01-01T00-00-00.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     assert cli.main(score_args("humanevalsynthesize-python", path)) == 2

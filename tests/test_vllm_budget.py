@@ -105,6 +105,7 @@ STUB_FILES = {
     "vllm-0.8.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: vllm\nVersion: 0.8.0\n",
 }
 
+
 @pytest.fixture(scope="module")
 def stub_vllm(tmp_path_factory):
     """Import lm-eval's vLLM backend and our adapter against the stand-in; undo it afterwards."""

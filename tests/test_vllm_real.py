@@ -33,8 +33,16 @@ pytestmark = pytest.mark.slow
 
 VLLM_VERSION = "0.33.0"
 EXTRA_PACKAGES = [  # pinned to the versions the cases were first checked with: a new release cannot break CI
-    "msgspec==0.23.0", "cbor2==6.3.0", "pyzmq==27.3.0", "openai==3.57.0", "openai-harmony==0.0.8",
-    "sniffio==1.3.1", "pybase64==1.5.1", "cachetools==8.0.2", "uvloop==0.23.0", "py-cpuinfo==9.0.0",
+    "msgspec==0.23.0",
+    "cbor2==6.3.0",
+    "pyzmq==27.3.0",
+    "openai==3.57.0",
+    "openai-harmony==0.0.8",
+    "sniffio==1.3.1",
+    "pybase64==1.5.1",
+    "cachetools==8.0.2",
+    "uvloop==0.23.0",
+    "py-cpuinfo==9.0.0",
     "prometheus_client==0.26.0",
 ]
 CASES = REPO_ROOT / "tests" / "octopack_vllm_real_cases.py"
@@ -49,13 +57,31 @@ def pip(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
 
 
 def install(venv_python: Path, wheels: Path) -> subprocess.CompletedProcess:
-    return pip("--python", str(venv_python), "install", "-q", "--no-deps", "--no-index", "--find-links",
-               str(wheels), f"vllm=={VLLM_VERSION}", *EXTRA_PACKAGES)
+    return pip(
+        "--python",
+        str(venv_python),
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-index",
+        "--find-links",
+        str(wheels),
+        f"vllm=={VLLM_VERSION}",
+        *EXTRA_PACKAGES,
+    )
 
 
 def download(wheels: Path) -> None:
-    result = pip("download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
-                 f"vllm=={VLLM_VERSION}", *EXTRA_PACKAGES)
+    result = pip(
+        "download",
+        "-q",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-d",
+        str(wheels),
+        f"vllm=={VLLM_VERSION}",
+        *EXTRA_PACKAGES,
+    )
     if result.returncode != 0:
         output = result.stdout + result.stderr
         if UNREACHABLE.search(output):
@@ -74,8 +100,12 @@ def build_venv(root: Path) -> Path:
     stamp.unlink(missing_ok=True)
     subprocess.run(["rm", "-rf", str(venv)], check=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    venv_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+    venv_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # addsitedir (not a bare path) so the project's own .pth files, the editable install's included, apply
     Path(venv_site, "_octopack_project_env.pth").write_text(f"import site; site.addsitedir({base_site!r})\n")
     if install(python, wheels).returncode != 0:  # wheels not cached yet (or incomplete)
@@ -102,7 +132,11 @@ def test_octopack_vllm_on_the_real_vllm_classes(vllm_python):
     env = {**os.environ, "PYTHONNOUSERSITE": "1"}
     result = subprocess.run(
         [str(vllm_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(CASES)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

@@ -61,9 +61,11 @@ def prepared_cache(wheel_venv, tmp_path_factory) -> Path:
 
 
 def test_wheel_ships_yaml_executors_and_the_hook_inside_the_package(wheel_venv, tmp_path):
-    code = ("import lm_eval_octopack as p, lm_eval_octopack.executors as e, pathlib, sys;"
-            "print(p.tasks_dir()); print(e.__file__);"
-            "print(any(type(f).__name__ == '_LmEvalFinder' for f in sys.meta_path))")
+    code = (
+        "import lm_eval_octopack as p, lm_eval_octopack.executors as e, pathlib, sys;"
+        "print(p.tasks_dir()); print(e.__file__);"
+        "print(any(type(f).__name__ == '_LmEvalFinder' for f in sys.meta_path))"
+    )
     result = _run([wheel_venv / "bin" / "python", "-c", code], cwd=tmp_path, env=_env(tmp_path))
     tasks, executors, hooked = result.stdout.split()
     assert "site-packages/lm_eval_octopack/task_yaml" in tasks
@@ -104,10 +106,24 @@ def test_selfcheck_passes_in_all_six_languages_and_shows_only_its_table(wheel_ve
 def test_plain_lm_eval_cli_scores_one_task_per_language(wheel_venv, prepared_cache, tmp_path, humanevalpack_dir):
     tasks = [f"humanevalfix-{lang}" for lang in LANGUAGES]
     env = _env(prepared_cache, OCTOPACK_DATA_DIR=str(humanevalpack_dir))
-    result = _run([wheel_venv / "bin" / "lm_eval", "--model", "octopack-reference",
-                   "--model_args", "pretrained=selfcheck,solution=canonical", "--tasks", ",".join(tasks),
-                   "--limit", "2", "--confirm_run_unsafe_code", "--output_path", tmp_path / "out"],
-                  cwd=tmp_path, env=env)
+    result = _run(
+        [
+            wheel_venv / "bin" / "lm_eval",
+            "--model",
+            "octopack-reference",
+            "--model_args",
+            "pretrained=selfcheck,solution=canonical",
+            "--tasks",
+            ",".join(tasks),
+            "--limit",
+            "2",
+            "--confirm_run_unsafe_code",
+            "--output_path",
+            tmp_path / "out",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())["results"]
     assert {task: results[task]["pass@1,execution"] for task in tasks} == dict.fromkeys(tasks, 1.0)

@@ -24,8 +24,12 @@ def built_wheel() -> Path:
         return Path(existing)
     out = Path(tempfile.mkdtemp(prefix="octopack-wheel-"))
     atexit.register(shutil.rmtree, out, ignore_errors=True)
-    built = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO_ROOT)],
-                           capture_output=True, text=True, timeout=900)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(REPO_ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if built.returncode != 0:
         raise RuntimeError(f"building the wheel failed:\n{built.stdout[-2000:]}\n{built.stderr[-3000:]}")
     return next(out.glob("lm_eval_octopack-*.whl"))

@@ -39,6 +39,7 @@ STOP_PATIENCE_SECONDS = 5.0  # how long an interrupted run waits for its running
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class _Job:
     """What one core runs: a language's chunk through ``execute_batch``, or one program through ``execute``."""
@@ -81,8 +82,9 @@ class LocalBackend(Backend):
         self.scratch = Path(scratch_dir).absolute() if scratch_dir is not None else self.cache_dir / "scratch"
         self._running_sandbox = _StoppableSandbox(self.sandbox, self.stopping)
 
-    def execute(self, programs: Sequence[Program], on_result: OnResult, alone: bool = False,
-                on_start: OnStart | None = None) -> None:
+    def execute(
+        self, programs: Sequence[Program], on_result: OnResult, alone: bool = False, on_start: OnStart | None = None
+    ) -> None:
         """``front.Backend.execute``: jobs on a pool of ``workers`` threads, each holding a core while it runs.
         An exception (KeyboardInterrupt included) stops every running job before it propagates."""
         if not programs:

@@ -53,8 +53,12 @@ class RayBackend(Backend):
     ):
         if sandbox is not None and not isinstance(sandbox, str):
             raise TypeError("RayBackend takes sandbox as a mode name ('bwrap' or 'none')")
-        super().__init__(store=open_store(store, default_cache_dir()), cache_dir=cache_dir, progress=progress,
-                         retry_timeouts=retry_timeouts)
+        super().__init__(
+            store=open_store(store, default_cache_dir()),
+            cache_dir=cache_dir,
+            progress=progress,
+            retry_timeouts=retry_timeouts,
+        )
         self.address = address or os.environ.get("OCTOPACK_RAY_ADDRESS")
         self.shard_size = max(1, shard_size)
         self.workers_per_shard = max(1, workers or workers_per_shard)
@@ -62,8 +66,9 @@ class RayBackend(Backend):
         self.worker_cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.init_options = init_options or {}
 
-    def execute(self, programs: Sequence[Program], on_result: OnResult, alone: bool = False,
-                on_start: OnStart | None = None) -> None:
+    def execute(
+        self, programs: Sequence[Program], on_result: OnResult, alone: bool = False, on_start: OnStart | None = None
+    ) -> None:
         """``front.Backend.execute``: one remote task per shard, verdicts reported as each shard completes
         (Ray does not say when a task starts, so ``on_start`` is not called)."""
         if not programs:
@@ -71,9 +76,12 @@ class RayBackend(Backend):
         ray = _import_ray()
         self._connect(ray)
         remote = ray.remote(num_cpus=self.workers_per_shard, max_retries=1)(run_shard)
-        options = {"workers": self.workers_per_shard, "sandbox": self.sandbox,
-                   "cache_dir": str(self.worker_cache_dir) if self.worker_cache_dir else None,
-                   "batch_size": 1 if alone else None}  # fmt: skip
+        options = {
+            "workers": self.workers_per_shard,
+            "sandbox": self.sandbox,
+            "cache_dir": str(self.worker_cache_dir) if self.worker_cache_dir else None,
+            "batch_size": 1 if alone else None,
+        }
         shards = [list(programs[i : i + self.shard_size]) for i in range(0, len(programs), self.shard_size)]
         in_flight = {remote.remote(shard, options): shard for shard in shards}
         try:

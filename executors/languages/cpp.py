@@ -46,9 +46,27 @@ log = logging.getLogger(__name__)
 STD_FLAG = "-std=c++11"
 LINK_FLAGS = ("-lcrypto", "-lssl")
 HELPER_HEADERS: tuple[str, ...] = (
-    "stdlib.h", "algorithm", "cmath", "math.h", "numeric", "stdio.h", "vector", "set", "map", "queue", "stack",
-    "list", "deque", "boost/any.hpp", "string", "climits", "cstring", "iostream", "sstream", "fstream",
-)  # fmt: skip
+    "stdlib.h",
+    "algorithm",
+    "cmath",
+    "math.h",
+    "numeric",
+    "stdio.h",
+    "vector",
+    "set",
+    "map",
+    "queue",
+    "stack",
+    "list",
+    "deque",
+    "boost/any.hpp",
+    "string",
+    "climits",
+    "cstring",
+    "iostream",
+    "sstream",
+    "fstream",
+)
 PROBE_HEADERS = {"boost": "/usr/include/boost/any.hpp", "openssl": "/usr/include/openssl/md5.h"}
 INSTALL_HINT = "apt-get install g++ libboost-dev libssl-dev"
 _INCLUDE_RE = re.compile(r"^\s*#\s*include\s*<([^>]+)>", re.MULTILINE)
@@ -90,8 +108,9 @@ class CppLanguage(Language):
                 header.write_text("".join(f"#include<{name}>\n" for name in HELPER_HEADERS))
                 tmp = private_name(header.with_name(header.name + ".gch"))
                 # Trusted input (our own header): built directly, once, with exactly the flags programs use.
-                subprocess.run([gxx, STD_FLAG, "-x", "c++-header", str(header), "-o", str(tmp)], check=True,
-                               timeout=300)  # fmt: skip
+                subprocess.run(
+                    [gxx, STD_FLAG, "-x", "c++-header", str(header), "-o", str(tmp)], check=True, timeout=300
+                )
                 tmp.replace(header.with_name(header.name + ".gch"))
             names = header.with_name(HEADER_NAMES_FILE)
             if not names.is_file():
@@ -108,8 +127,17 @@ class CppLanguage(Language):
         if _pch_ready(pch) and includes_all_helpers(program.source):
             argv += ["-include", str(pch)]
         argv += [source.name, *_fast_linker(), *LINK_FLAGS, "-o", "a.out"]
-        return build_then_run(program, workdir, sandbox, "g++", argv, ["a.out"], sandbox_env(workdir),
-                              existing([cache_dir / "cpp"]), run_files={source.name: program.source})  # fmt: skip
+        return build_then_run(
+            program,
+            workdir,
+            sandbox,
+            "g++",
+            argv,
+            ["a.out"],
+            sandbox_env(workdir),
+            existing([cache_dir / "cpp"]),
+            run_files={source.name: program.source},
+        )
 
     @property
     def batch_size(self) -> int:
@@ -129,8 +157,13 @@ class CppLanguage(Language):
         if gxx and pch and _pch_ready(pch) and merging_enabled(self.name):
             analyses: dict[int, cpp_merged.Analysis] = {}
             groups = _mergeable_groups(programs, _header_names(gxx, pch), analyses)
-            run_merged(groups, lambda batch_dir: _CppBuild(batch_dir, gxx, pch, cache_dir, sandbox, analyses),
-                       workdir, sandbox, verdicts.decide)  # fmt: skip
+            run_merged(
+                groups,
+                lambda batch_dir: _CppBuild(batch_dir, gxx, pch, cache_dir, sandbox, analyses),
+                workdir,
+                sandbox,
+                verdicts.decide,
+            )
         # not mergeable, or no clear answer from its batch: the single path decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
@@ -159,9 +192,14 @@ class _CppBuild(MergedBuild):
     single path's flags; the binary is trusted once its size and a run without a program look sane."""
 
     def __init__(
-        self, directory: Path, gxx: str, pch: Path, cache_dir: Path, sandbox: SandboxRunner,
+        self,
+        directory: Path,
+        gxx: str,
+        pch: Path,
+        cache_dir: Path,
+        sandbox: SandboxRunner,
         analyses: dict[int, cpp_merged.Analysis],
-    ):  # fmt: skip
+    ):
         super().__init__(directory)
         self.gxx, self.pch, self.cache_dir, self.sandbox, self.analyses = gxx, pch, cache_dir, sandbox, analyses
         self.build_dir = directory / "build"
@@ -174,13 +212,26 @@ class _CppBuild(MergedBuild):
         bodies = {i: cpp_merged.namespace_body(p.source, self.analyses[i]) for i, p in members.items()}
         unit = cpp_merged.translation_unit(bodies, includes, HELPER_HEADERS)
         (self.build_dir / BATCH_SOURCE).write_text(unit.text, encoding="utf-8")
-        argv = [self.gxx, STD_FLAG, "-include", str(self.pch), BATCH_SOURCE, *_fast_linker(), *LINK_FLAGS,
-                "-o", BATCH_BINARY]  # fmt: skip
+        argv = [
+            self.gxx,
+            STD_FLAG,
+            "-include",
+            str(self.pch),
+            BATCH_SOURCE,
+            *_fast_linker(),
+            *LINK_FLAGS,
+            "-o",
+            BATCH_BINARY,
+        ]
         all_limits = [p.limits for p in members.values()]
         result = self.sandbox.run(
-            argv, workdir=self.build_dir, timeout=compile_budget(all_limits), limits=compile_limits(all_limits),
-            env=sandbox_env(self.build_dir), read_only_paths=existing([self.cache_dir / "cpp"]),
-        )  # fmt: skip
+            argv,
+            workdir=self.build_dir,
+            timeout=compile_budget(all_limits),
+            limits=compile_limits(all_limits),
+            env=sandbox_env(self.build_dir),
+            read_only_paths=existing([self.cache_dir / "cpp"]),
+        )
         if result.timed_out:
             return BuildResult.unclear(result.seconds)
         self.ranges = unit.ranges
@@ -197,9 +248,14 @@ class _CppBuild(MergedBuild):
         limits = next(iter(members.values())).limits  # a group shares its limits
         probe_dir = self.dir / "probe"
         probe_dir.mkdir()
-        probe = run_alone(Command([str(self.binary)], min(limits.run_timeout, PROBE_SECONDS)), sandbox=self.sandbox,
-                          workdir=probe_dir, limits=limits, env=sandbox_env(probe_dir),
-                          read_only_paths=self.read_only_paths())  # fmt: skip
+        probe = run_alone(
+            Command([str(self.binary)], min(limits.run_timeout, PROBE_SECONDS)),
+            sandbox=self.sandbox,
+            workdir=probe_dir,
+            limits=limits,
+            env=sandbox_env(probe_dir),
+            read_only_paths=self.read_only_paths(),
+        )
         shutil.rmtree(probe_dir, ignore_errors=True)
         return None if probe.timed_out or probe.returncode != 0 else probe.seconds
 
@@ -256,8 +312,9 @@ def _probe_header_names(gxx: str) -> cpp_merged.HeaderNames:
     header_source = "".join(f"#include<{name}>\n" for name in HELPER_HEADERS) + "#undef NDEBUG\n#include<assert.h>\n"
 
     def gxx_run(*flags: str, source: str = header_source) -> subprocess.CompletedProcess:
-        return subprocess.run([gxx, STD_FLAG, *flags, "-x", "c++", "-"], input=source, capture_output=True, text=True,
-                              timeout=600)  # fmt: skip
+        return subprocess.run(
+            [gxx, STD_FLAG, *flags, "-x", "c++", "-"], input=source, capture_output=True, text=True, timeout=600
+        )
 
     expanded, defines = gxx_run("-E"), gxx_run("-dM", "-E")
     if expanded.returncode != 0 or defines.returncode != 0:

@@ -110,8 +110,9 @@ class GoLanguage(Language):
                 _write_atomically(module / name, (Path(scratch) / name).read_text())
             flags = _test_vet_flags(go, scratch, env)
             # go vet keeps its analysis facts apart from go test's: warm them too, for the batch vet step.
-            done = subprocess.run([go, "vet", *flags, "."], cwd=scratch, env=env, capture_output=True, text=True,
-                                  timeout=1800)  # fmt: skip
+            done = subprocess.run(
+                [go, "vet", *flags, "."], cwd=scratch, env=env, capture_output=True, text=True, timeout=1800
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"go vet failed while preparing Go:\n{done.stderr[-3000:]}")
         _write_atomically(module / VET_FLAGS_FILE, " ".join(flags))
@@ -149,8 +150,13 @@ class GoLanguage(Language):
         if merging_enabled(self.name):
             tests = {i: go_merged.test_functions(p.source) for i, p in enumerate(programs)}
             joining = {i: program for i, program in enumerate(programs) if tests[i]}
-            run_merged([joining], lambda batch_dir: _GoBuild(batch_dir, go, cache_dir, sandbox, tests),
-                       workdir, sandbox, verdicts.decide)  # fmt: skip
+            run_merged(
+                [joining],
+                lambda batch_dir: _GoBuild(batch_dir, go, cache_dir, sandbox, tests),
+                workdir,
+                sandbox,
+                verdicts.decide,
+            )
         # no clear answer from the batch: the reference-shaped single run decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
@@ -216,10 +222,15 @@ class _GoBuild(MergedBuild):
 
     def command(self, index: int, program: Program) -> Command:
         """The binary filtered to the program's tests, in a directory shaped like its single run's."""
-        argv = [str(self.dir / "batch.test"), go_merged.test_filter(index), "-test.paniconexit0",
-                f"-test.timeout={_seconds(program.limits.run_timeout)}"]  # fmt: skip
-        return Command(argv, program.limits.run_timeout + RUN_MARGIN_SECONDS,
-                       {"main_test.go": program.source, **self.module_files})  # fmt: skip
+        argv = [
+            str(self.dir / "batch.test"),
+            go_merged.test_filter(index),
+            "-test.paniconexit0",
+            f"-test.timeout={_seconds(program.limits.run_timeout)}",
+        ]
+        return Command(
+            argv, program.limits.run_timeout + RUN_MARGIN_SECONDS, {"main_test.go": program.source, **self.module_files}
+        )
 
     def env(self, run_dir: Path) -> dict[str, str]:
         return _go_env(self.cache_dir, self.go, run_dir)
@@ -230,15 +241,23 @@ class _GoBuild(MergedBuild):
     def verdict(self, index: int, ran: CommandResult, build_share: float) -> Verdict | None:
         if ran.timed_out:  # output held open past the binary's own deadline (a child holding stdout):
             return None  # go test alone decides, which waits only 5 s for it (its WaitDelay), then fails it
-        ran = replace(ran, stdout=go_merged.localize(ran.stdout or "", index),
-                      stderr=go_merged.localize(ran.stderr or "", index))  # fmt: skip
+        ran = replace(
+            ran, stdout=go_merged.localize(ran.stdout or "", index), stderr=go_merged.localize(ran.stderr or "", index)
+        )
         verdict = _single_verdict(ran)
         return replace(verdict, seconds=verdict.seconds + build_share)
 
     def _go(self, argv: list[str], programs: dict[int, Program]) -> CommandResult:
         all_limits = [p.limits for p in programs.values()]
-        return _run_go(argv, self.dir, self.sandbox, self.cache_dir, self.go, compile_limits(all_limits),
-                       compile_budget(all_limits))  # fmt: skip
+        return _run_go(
+            argv,
+            self.dir,
+            self.sandbox,
+            self.cache_dir,
+            self.go,
+            compile_limits(all_limits),
+            compile_budget(all_limits),
+        )
 
 
 def _single_verdict(result: CommandResult) -> Verdict:
@@ -286,8 +305,14 @@ def _stale_dependencies(cache_dir: Path, go: str) -> list[str] | None:
         env = {**_go_env(cache_dir, go, Path(scratch)), "HOME": scratch}
         template = "{{if .Stale}}{{.ImportPath}}{{end}}"
         try:
-            done = subprocess.run([go, "list", "-test", "-deps", "-f", template, "."], cwd=scratch, env=env,
-                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            done = subprocess.run(
+                [go, "list", "-test", "-deps", "-f", template, "."],
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
     if done.returncode != 0:
@@ -308,18 +333,30 @@ def _run_go(
 ) -> CommandResult:
     """A go command (or the test binary it built) in the sandbox, reading the shared caches read-only."""
     return sandbox.run(
-        argv, workdir=workdir, timeout=budget, limits=limits, env=_go_env(cache_dir, go, workdir),
+        argv,
+        workdir=workdir,
+        timeout=budget,
+        limits=limits,
+        env=_go_env(cache_dir, go, workdir),
         read_only_paths=existing([cache_dir / "go", _goroot(go)]),
-    )  # fmt: skip
+    )
 
 
 def _go_env(cache_dir: Path, go: str, workdir: Path) -> dict[str, str]:
     base = cache_dir / "go"
     return sandbox_env(
-        workdir, [str(Path(go).parent)],
-        GOCACHE=str(base / "gocache"), GOMODCACHE=str(base / "modcache"), GOPATH=str(workdir / ".gopath"),
-        GOFLAGS="-mod=mod", GOPROXY="off", GOSUMDB="off", GOTOOLCHAIN="local", GOENV="off", GOTELEMETRY="off",
-    )  # fmt: skip
+        workdir,
+        [str(Path(go).parent)],
+        GOCACHE=str(base / "gocache"),
+        GOMODCACHE=str(base / "modcache"),
+        GOPATH=str(workdir / ".gopath"),
+        GOFLAGS="-mod=mod",
+        GOPROXY="off",
+        GOSUMDB="off",
+        GOTOOLCHAIN="local",
+        GOENV="off",
+        GOTELEMETRY="off",
+    )
 
 
 def _write_module_files(cache_dir: Path, go: str, target: Path) -> None:
@@ -357,8 +394,9 @@ def _test_vet_flags(go: str, package_dir: str, env: dict[str, str]) -> list[str]
 
     Dependencies are vetted for facts only (``-unsafeptr=false ...``); the tested packages get the bare
     ``-atomic -bool ...`` list. [] (= every default analyzer, a superset: only costlier) when that is unclear."""
-    done = subprocess.run([go, "test", "-n", "-a", "."], cwd=package_dir, env=env, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    done = subprocess.run(
+        [go, "test", "-n", "-a", "."], cwd=package_dir, env=env, capture_output=True, text=True, timeout=600
+    )
     lists = set()
     for line in (done.stdout + done.stderr).splitlines():
         words = line.split()

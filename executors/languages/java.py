@@ -79,8 +79,9 @@ class JavaLanguage(Language):
             # Trusted input (our own driver), built and warmed directly, once.
             target.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix="classes-", dir=target) as classes:
-                subprocess.run([javac, "-d", classes, str(SUPPORT_SOURCE)], check=True, capture_output=True,
-                               timeout=300)  # fmt: skip
+                subprocess.run(
+                    [javac, "-d", classes, str(SUPPORT_SOURCE)], check=True, capture_output=True, timeout=300
+                )
                 jar_tmp = private_name(target / DRIVER_JAR)
                 with zipfile.ZipFile(jar_tmp, "w") as jar:
                     for path in sorted(Path(classes).glob("*.class")):
@@ -126,43 +127,77 @@ class JavaLanguage(Language):
                 decide(position, Verdict("compile_error", excerpt(diagnostics), share))
             else:
                 compiled.append(position)
-        self._run_compiled(java, [programs[i] for i in compiled], [dirs[i] for i in compiled], workdir, sandbox,
-                           lambda k, verdict: decide(compiled[k], verdict), share)  # fmt: skip
+        self._run_compiled(
+            java,
+            [programs[i] for i in compiled],
+            [dirs[i] for i in compiled],
+            workdir,
+            sandbox,
+            lambda k, verdict: decide(compiled[k], verdict),
+            share,
+        )
         for position in compiled:
             if position not in verdicts.known:  # no answer from the shared sandbox: run it alone
                 decide(position, _run_main(java, dirs[position], sandbox, programs[position].limits, share))
         return [verdicts.known[i] for i in range(len(programs))]
 
     def _run_compiled(
-        self, java: str, programs: list[Program], dirs: list[Path], workdir: Path, sandbox: SandboxRunner,
-        decide: OnVerdict, share: float,
-    ) -> None:  # fmt: skip
+        self,
+        java: str,
+        programs: list[Program],
+        dirs: list[Path],
+        workdir: Path,
+        sandbox: SandboxRunner,
+        decide: OnVerdict,
+        share: float,
+    ) -> None:
         """Each program in a fresh JVM (``java -cp <its dir> Main``), all through one sandbox start."""
         for group, (limits, positions) in enumerate(group_by_limits(programs).items()):
             commands = [Command(_java_argv(java, limits, dirs[i]), limits.run_timeout) for i in positions]
             group_dir = workdir / f"run{group}"
             group_dir.mkdir()
             run_each(
-                commands, sandbox=sandbox, workdir=group_dir, limits=limits, env=sandbox_env(group_dir),
+                commands,
+                sandbox=sandbox,
+                workdir=group_dir,
+                limits=limits,
+                env=sandbox_env(group_dir),
                 read_only_paths=[workdir / "build"],
                 on_result=lambda k, result, positions=positions: decide(positions[k], run_verdict(result, share)),
-            )  # fmt: skip
+            )
 
     def _batch_compile(
-        self, java: str, javac: str, dirs: list[Path], programs: Sequence[Program], sandbox: SandboxRunner,
+        self,
+        java: str,
+        javac: str,
+        dirs: list[Path],
+        programs: Sequence[Program],
+        sandbox: SandboxRunner,
         cache_dir: Path,
-    ) -> CommandResult | None:  # fmt: skip
+    ) -> CommandResult | None:
         driver = _driver_dir(cache_dir, javac)
         if len(dirs) < 2 or not (driver / DRIVER_JAR).is_file():
             return None
         limits = max((p.limits for p in programs), key=lambda lim: lim.compile_timeout)
         budget = limits.compile_timeout + BATCH_COMPILE_SECONDS * (len(dirs) - 1)
-        argv = [java, *FAST_JVM, *_heap(limits), *_shared_classes(driver), "-cp", str(driver / DRIVER_JAR),
-                "BatchCompile", *(d.name for d in dirs)]  # fmt: skip
+        argv = [
+            java,
+            *FAST_JVM,
+            *_heap(limits),
+            *_shared_classes(driver),
+            "-cp",
+            str(driver / DRIVER_JAR),
+            "BatchCompile",
+            *(d.name for d in dirs),
+        ]
         return sandbox.run(
-            argv, workdir=dirs[0].parent, timeout=budget, limits=limits, env=sandbox_env(dirs[0].parent),
+            argv,
+            workdir=dirs[0].parent,
+            timeout=budget,
+            limits=limits,
+            env=sandbox_env(dirs[0].parent),
             read_only_paths=existing([cache_dir / "java"]),
-        )  # fmt: skip
+        )
 
 
 def _compile_and_run(java: str, javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) -> Verdict:
@@ -180,8 +215,9 @@ def _javac(javac: str, workdir: Path, sandbox: SandboxRunner, limits: Limits) ->
 def _run_main(java: str, workdir: Path, sandbox: SandboxRunner, limits: Limits, compile_seconds: float) -> Verdict:
     """``java -cp <workdir> Main`` as a batch would run it (``exec_batch.run_alone``)."""
     command = Command(_java_argv(java, limits, workdir), limits.run_timeout)
-    ran = run_alone(command, sandbox=sandbox, workdir=workdir, limits=limits, env=sandbox_env(workdir),
-                    read_only_paths=[workdir])  # fmt: skip
+    ran = run_alone(
+        command, sandbox=sandbox, workdir=workdir, limits=limits, env=sandbox_env(workdir), read_only_paths=[workdir]
+    )
     return run_verdict(ran, compile_seconds)
 
 
@@ -194,8 +230,15 @@ def _dump_class_archive(java: str, driver: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="octopack-cds-") as tmp:
         (Path(tmp) / "Main.java").write_text(WARM_UP_PROGRAM, encoding="utf-8")
         archive = private_name(driver / CDS_ARCHIVE)
-        argv = [java, *FAST_JVM, f"-XX:ArchiveClassesAtExit={archive}", "-cp", str(driver / DRIVER_JAR),
-                "BatchCompile", tmp]  # fmt: skip
+        argv = [
+            java,
+            *FAST_JVM,
+            f"-XX:ArchiveClassesAtExit={archive}",
+            "-cp",
+            str(driver / DRIVER_JAR),
+            "BatchCompile",
+            tmp,
+        ]
         done = subprocess.run(argv, capture_output=True, timeout=300)
         if done.returncode == 0 and archive.is_file():
             archive.replace(driver / CDS_ARCHIVE)

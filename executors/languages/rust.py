@@ -100,9 +100,13 @@ class RustLanguage(Language):
             shutil.copyfile(SUPPORT_DIR / name, project / name)
         env_rustc = {"RUSTC": rustc}
         done = subprocess.run(
-            [cargo, "build", "--message-format", "json"], cwd=project, capture_output=True, text=True, timeout=1800,
+            [cargo, "build", "--message-format", "json"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=1800,
             env={**os.environ, **env_rustc},
-        )  # fmt: skip
+        )
         if done.returncode != 0:
             raise RuntimeError(f"cargo build of the Rust test crates failed:\n{done.stderr[-3000:]}")
         externs = _rlibs_from_cargo_messages(done.stdout)
@@ -122,13 +126,28 @@ class RustLanguage(Language):
         (workdir / "main.rs").write_text(program.source, encoding="utf-8")
         env = sandbox_env(workdir, [str(Path(rustc).parent)])
         read_only = existing([cache_dir / "rust", Path(_sysroot(rustc))])
-        checked = sandbox.run(_check_argv(rustc, manifest, "main.rs"), workdir=workdir, limits=program.limits,
-                              timeout=program.limits.compile_timeout, env=env, read_only_paths=read_only)  # fmt: skip
+        checked = sandbox.run(
+            _check_argv(rustc, manifest, "main.rs"),
+            workdir=workdir,
+            limits=program.limits,
+            timeout=program.limits.compile_timeout,
+            env=env,
+            read_only_paths=read_only,
+        )
         if checked.timed_out or checked.returncode != 0:
             return compile_failure(checked, "rustc (check as a binary)")
         argv = _compile_argv(rustc, manifest, "main.rs")
-        verdict = build_then_run(program, workdir, sandbox, "rustc", argv, ["test_bin"], env, read_only,
-                                 run_files={"main.rs": program.source})  # fmt: skip
+        verdict = build_then_run(
+            program,
+            workdir,
+            sandbox,
+            "rustc",
+            argv,
+            ["test_bin"],
+            env,
+            read_only,
+            run_files={"main.rs": program.source},
+        )
         return replace(verdict, seconds=verdict.seconds + checked.seconds)
 
     @property
@@ -148,8 +167,13 @@ class RustLanguage(Language):
         verdicts = BatchVerdicts(on_verdict)
         if rustc is not None and manifest is not None and merging_enabled(self.name):
             joining = {i: program for i, program in enumerate(programs) if rust_merged.eligible(program.source)}
-            run_merged([joining], lambda batch_dir: _RustBuild(batch_dir, rustc, manifest, cache_dir, sandbox),
-                       workdir, sandbox, verdicts.decide)  # fmt: skip
+            run_merged(
+                [joining],
+                lambda batch_dir: _RustBuild(batch_dir, rustc, manifest, cache_dir, sandbox),
+                workdir,
+                sandbox,
+                verdicts.decide,
+            )
         # not eligible, not compiled in the batch: the single path decides
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
@@ -171,11 +195,18 @@ class _RustBuild(MergedBuild):
         (self.dir / rust_merged.BATCH_FILE).write_text(crate.text + rust_merged.ENTRY_POINT, encoding="utf-8")
         all_limits = [p.limits for p in members.values()]
         seconds, failing = 0.0, set()
-        for argv in (_check_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json"),
-                     _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json")):  # fmt: skip
-            built = self.sandbox.run(argv, workdir=self.dir, timeout=compile_budget(all_limits),
-                                     limits=compile_limits(all_limits), env=self.env(self.dir),
-                                     read_only_paths=self.read_only)  # fmt: skip
+        for argv in (
+            _check_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json"),
+            _compile_argv(self.rustc, self.manifest, rust_merged.BATCH_FILE, "--error-format=json"),
+        ):
+            built = self.sandbox.run(
+                argv,
+                workdir=self.dir,
+                timeout=compile_budget(all_limits),
+                limits=compile_limits(all_limits),
+                env=self.env(self.dir),
+                read_only_paths=self.read_only,
+            )
             seconds = max(seconds, built.seconds)
             if built.timed_out or built.output_truncated:
                 return BuildResult.unclear(seconds)
@@ -188,8 +219,11 @@ class _RustBuild(MergedBuild):
 
     def command(self, index: int, program: Program) -> Command:
         """Each run's directory holds the program's own ``main.rs``, as alone."""
-        return Command([str(self.dir / "test_bin"), rust_merged.test_filter(index)], program.limits.run_timeout,
-                       {"main.rs": program.source})  # fmt: skip
+        return Command(
+            [str(self.dir / "test_bin"), rust_merged.test_filter(index)],
+            program.limits.run_timeout,
+            {"main.rs": program.source},
+        )
 
     def env(self, run_dir: Path) -> dict[str, str]:
         return sandbox_env(run_dir, [str(Path(self.rustc).parent)])
@@ -199,8 +233,11 @@ class _RustBuild(MergedBuild):
 
     def verdict(self, index: int, ran: CommandResult, build_share: float) -> Verdict:
         first_line = self.crate.lines[index][0]
-        ran = replace(ran, stdout=rust_merged.localize(ran.stdout or "", index, first_line),
-                      stderr=rust_merged.localize(ran.stderr or "", index, first_line))  # fmt: skip
+        ran = replace(
+            ran,
+            stdout=rust_merged.localize(ran.stdout or "", index, first_line),
+            stderr=rust_merged.localize(ran.stderr or "", index, first_line),
+        )
         return run_verdict(ran, build_share)
 
 

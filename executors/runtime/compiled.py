@@ -76,8 +76,14 @@ def run_verdict(result: CommandResult, compile_seconds: float = 0.0) -> Verdict:
 
 
 def build_then_run(
-    program: Program, workdir: Path, sandbox: SandboxRunner, tool: str, build_argv: Sequence[str],
-    run_argv: Sequence[str], env: dict[str, str], read_only_paths: Sequence[Path] = (),
+    program: Program,
+    workdir: Path,
+    sandbox: SandboxRunner,
+    tool: str,
+    build_argv: Sequence[str],
+    run_argv: Sequence[str],
+    env: dict[str, str],
+    read_only_paths: Sequence[Path] = (),
     run_files: dict[str, str] | None = None,
 ) -> Verdict:
     """Compile within the compile budget, then run the test binary within the run budget.
@@ -85,8 +91,14 @@ def build_then_run(
     The run goes through ``exec_batch.run_alone`` (``run_argv[0]`` is the binary, relative to ``workdir``;
     ``run_files`` are written into the run's own directory): it ends at end of output, as a batched run does."""
     limits = program.limits
-    built = sandbox.run(build_argv, workdir=workdir, timeout=limits.compile_timeout, limits=limits, env=env,
-                        read_only_paths=read_only_paths)
+    built = sandbox.run(
+        build_argv,
+        workdir=workdir,
+        timeout=limits.compile_timeout,
+        limits=limits,
+        env=env,
+        read_only_paths=read_only_paths,
+    )
     if built.timed_out or built.returncode != 0:
         return compile_failure(built, tool)
     command = Command([str(workdir / run_argv[0]), *run_argv[1:]], limits.run_timeout, dict(run_files or {}))

@@ -91,11 +91,13 @@ def run_alone(
     it, a plain ``sandbox.run`` in ``workdir``."""
     server_dir = workdir / "alone"
     server_dir.mkdir()
-    results = run_each([command], sandbox=sandbox, workdir=server_dir, limits=limits, env=env,
-                       read_only_paths=read_only_paths)  # fmt: skip
+    results = run_each(
+        [command], sandbox=sandbox, workdir=server_dir, limits=limits, env=env, read_only_paths=read_only_paths
+    )
     if 0 in results:
         return results[0]
     for name, text in command.files.items():
         (workdir / name).write_text(text, encoding="utf-8")
-    return sandbox.run(command.argv, workdir=workdir, timeout=command.timeout, limits=limits, env=env,
-                       read_only_paths=read_only_paths)  # fmt: skip
+    return sandbox.run(
+        command.argv, workdir=workdir, timeout=command.timeout, limits=limits, env=env, read_only_paths=read_only_paths
+    )

@@ -57,21 +57,63 @@ import sys
 import time
 
 HELPER_MODULES = (
-    "math", "re", "sys", "copy", "datetime", "itertools", "collections", "heapq", "statistics",
-    "functools", "hashlib", "numpy", "string", "typing", "traceback", "io", "faulthandler", "builtins",
-    "shutil", "subprocess", "resource", "ctypes",
-)  # fmt: skip
+    "math",
+    "re",
+    "sys",
+    "copy",
+    "datetime",
+    "itertools",
+    "collections",
+    "heapq",
+    "statistics",
+    "functools",
+    "hashlib",
+    "numpy",
+    "string",
+    "typing",
+    "traceback",
+    "io",
+    "faulthandler",
+    "builtins",
+    "shutil",
+    "subprocess",
+    "resource",
+    "ctypes",
+)
 #: What the reference's reliability_guard replaces by None, per module.
 GUARDED = {
     "builtins": ("exit", "quit", "help"),
     "os": (
-        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
-        "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
-        "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir",
+        "kill",
+        "system",
+        "putenv",
+        "remove",
+        "removedirs",
+        "rmdir",
+        "fchdir",
+        "setuid",
+        "fork",
+        "forkpty",
+        "killpg",
+        "rename",
+        "renames",
+        "truncate",
+        "replace",
+        "unlink",
+        "fchmod",
+        "fchown",
+        "chmod",
+        "chown",
+        "chroot",
+        "lchflags",
+        "lchmod",
+        "lchown",
+        "getcwd",
+        "chdir",
     ),
     "shutil": ("rmtree", "move", "chown"),
     "subprocess": ("Popen",),
-}  # fmt: skip
+}
 BLOCKED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 DETAIL_LIMIT = 800
 KILL_PATIENCE = 5.0
@@ -313,11 +355,13 @@ def supervise_command(job, devnull, cwd):
         returncode = os.WEXITSTATUS(exit_status)
     out, err = streams
     record = {
-        "returncode": returncode, "timed_out": timed_out, "seconds": seconds,
+        "returncode": returncode,
+        "timed_out": timed_out,
+        "seconds": seconds,
         "stdout": out["head"][:STREAM_EXCERPT].decode("utf-8", "replace"),
         "stderr": err["head"][:STREAM_EXCERPT].decode("utf-8", "replace"),
         "truncated": out["total"] > job["cap"] or err["total"] > job["cap"],
-    }  # fmt: skip
+    }
     return pid, record
 
 

@@ -1,6 +1,6 @@
 """Data shipped with the package: the mini HumanEvalPack (3 problems x 6 languages) for offline runs and tests.
 
-    lm-eval-octopack ... --metadata '{"data_dir": "<MINI_DATA_DIR>"}'
+lm-eval-octopack ... --metadata '{"data_dir": "<MINI_DATA_DIR>"}'
 """
 
 from __future__ import annotations

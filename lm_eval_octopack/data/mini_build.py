@@ -45,122 +45,191 @@ class Problem:
 
 
 PYTHON = (
-    Problem("sum_two", "sum_two(a: int, b: int) -> int",
-            (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0")),
-            (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
-            "    return a + b\n", "    return a - b\n"),
-    Problem("largest", "largest(values: List[int]) -> int",
-            (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2")),
-            (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2"), ("largest([8])", "8")),
-            "    best = values[0]\n    for value in values[1:]:\n        if value > best:\n            best = value\n"
-            "    return best\n",
-            "    best = 0\n    for value in values:\n        if value > best:\n            best = value\n    return best\n",
-            imports="from typing import List\n"),
-    Problem("reverse_text", "reverse_text(text: str) -> str",
-            (("reverse_text('abc')", "'cba'"), ("reverse_text(' hi')", "'ih '")),
-            (("reverse_text('abc')", "'cba'"), ("reverse_text(' hi')", "'ih '"), ("reverse_text('')", "''")),
-            "    return text[::-1]\n", "    return text[::-1].strip()\n"),
+    Problem(
+        "sum_two",
+        "sum_two(a: int, b: int) -> int",
+        (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0")),
+        (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
+        "    return a + b\n",
+        "    return a - b\n",
+    ),
+    Problem(
+        "largest",
+        "largest(values: List[int]) -> int",
+        (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2")),
+        (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2"), ("largest([8])", "8")),
+        "    best = values[0]\n    for value in values[1:]:\n        if value > best:\n            best = value\n"
+        "    return best\n",
+        "    best = 0\n    for value in values:\n        if value > best:\n            best = value\n    return best\n",
+        imports="from typing import List\n",
+    ),
+    Problem(
+        "reverse_text",
+        "reverse_text(text: str) -> str",
+        (("reverse_text('abc')", "'cba'"), ("reverse_text(' hi')", "'ih '")),
+        (("reverse_text('abc')", "'cba'"), ("reverse_text(' hi')", "'ih '"), ("reverse_text('')", "''")),
+        "    return text[::-1]\n",
+        "    return text[::-1].strip()\n",
+    ),
 )
 
 JS = (
-    Problem("sumTwo", "const sumTwo = (a, b)",
-            (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0")),
-            (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0"), ("sumTwo(10, -3)", "7")),
-            "  return a + b;\n}\n\n", "  return a - b;\n}\n\n"),
-    Problem("largest", "const largest = (values)",
-            (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2")),
-            (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2"), ("largest([8])", "8")),
-            "  let best = values[0];\n  for (const value of values) {\n    if (value > best) {\n      best = value;\n"
-            "    }\n  }\n  return best;\n}\n\n",
-            "  let best = 0;\n  for (const value of values) {\n    if (value > best) {\n      best = value;\n"
-            "    }\n  }\n  return best;\n}\n\n"),
-    Problem("reverseText", "const reverseText = (text)",
-            (("reverseText('abc')", "'cba'"), ("reverseText(' hi')", "'ih '")),
-            (("reverseText('abc')", "'cba'"), ("reverseText(' hi')", "'ih '"), ("reverseText('')", "''")),
-            "  return text.split('').reverse().join('');\n}\n\n",
-            "  return text.split('').reverse().join('').trim();\n}\n\n"),
+    Problem(
+        "sumTwo",
+        "const sumTwo = (a, b)",
+        (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0")),
+        (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0"), ("sumTwo(10, -3)", "7")),
+        "  return a + b;\n}\n\n",
+        "  return a - b;\n}\n\n",
+    ),
+    Problem(
+        "largest",
+        "const largest = (values)",
+        (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2")),
+        (("largest([3, 9, 4])", "9"), ("largest([-5, -2, -7])", "-2"), ("largest([8])", "8")),
+        "  let best = values[0];\n  for (const value of values) {\n    if (value > best) {\n      best = value;\n"
+        "    }\n  }\n  return best;\n}\n\n",
+        "  let best = 0;\n  for (const value of values) {\n    if (value > best) {\n      best = value;\n"
+        "    }\n  }\n  return best;\n}\n\n",
+    ),
+    Problem(
+        "reverseText",
+        "const reverseText = (text)",
+        (("reverseText('abc')", "'cba'"), ("reverseText(' hi')", "'ih '")),
+        (("reverseText('abc')", "'cba'"), ("reverseText(' hi')", "'ih '"), ("reverseText('')", "''")),
+        "  return text.split('').reverse().join('');\n}\n\n",
+        "  return text.split('').reverse().join('').trim();\n}\n\n",
+    ),
 )
 
 JAVA = (
-    Problem("sumTwo", "public int sumTwo(int a, int b)",
-            (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0")),
-            (("s.sumTwo(2, 3)", "5"), ("s.sumTwo(-4, 4)", "0"), ("s.sumTwo(10, -3)", "7")),
-            "        return a + b;\n    }\n}", "        return a - b;\n    }\n}"),
-    Problem("largest", "public int largest(List<Integer> values)",
-            (("largest(Arrays.asList(3, 9, 4))", "9"), ("largest(Arrays.asList(-5, -2, -7))", "-2")),
-            (("s.largest(new ArrayList<>(Arrays.asList(3, 9, 4)))", "9"),
-             ("s.largest(new ArrayList<>(Arrays.asList(-5, -2, -7)))", "-2"),
-             ("s.largest(new ArrayList<>(Arrays.asList(8)))", "8")),
-            "        int best = values.get(0);\n        for (int value : values) {\n            if (value > best) {\n"
-            "                best = value;\n            }\n        }\n        return best;\n    }\n}",
-            "        int best = 0;\n        for (int value : values) {\n            if (value > best) {\n"
-            "                best = value;\n            }\n        }\n        return best;\n    }\n}"),
-    Problem("reverseText", "public String reverseText(String text)",
-            (('reverseText("abc")', '"cba"'), ('reverseText(" hi")', '"ih "')),
-            (('s.reverseText("abc")', '"cba"'), ('s.reverseText(" hi")', '"ih "'), ('s.reverseText("")', '""')),
-            "        return new StringBuilder(text).reverse().toString();\n    }\n}",
-            "        return new StringBuilder(text).reverse().toString().trim();\n    }\n}"),
+    Problem(
+        "sumTwo",
+        "public int sumTwo(int a, int b)",
+        (("sumTwo(2, 3)", "5"), ("sumTwo(-4, 4)", "0")),
+        (("s.sumTwo(2, 3)", "5"), ("s.sumTwo(-4, 4)", "0"), ("s.sumTwo(10, -3)", "7")),
+        "        return a + b;\n    }\n}",
+        "        return a - b;\n    }\n}",
+    ),
+    Problem(
+        "largest",
+        "public int largest(List<Integer> values)",
+        (("largest(Arrays.asList(3, 9, 4))", "9"), ("largest(Arrays.asList(-5, -2, -7))", "-2")),
+        (
+            ("s.largest(new ArrayList<>(Arrays.asList(3, 9, 4)))", "9"),
+            ("s.largest(new ArrayList<>(Arrays.asList(-5, -2, -7)))", "-2"),
+            ("s.largest(new ArrayList<>(Arrays.asList(8)))", "8"),
+        ),
+        "        int best = values.get(0);\n        for (int value : values) {\n            if (value > best) {\n"
+        "                best = value;\n            }\n        }\n        return best;\n    }\n}",
+        "        int best = 0;\n        for (int value : values) {\n            if (value > best) {\n"
+        "                best = value;\n            }\n        }\n        return best;\n    }\n}",
+    ),
+    Problem(
+        "reverseText",
+        "public String reverseText(String text)",
+        (('reverseText("abc")', '"cba"'), ('reverseText(" hi")', '"ih "')),
+        (('s.reverseText("abc")', '"cba"'), ('s.reverseText(" hi")', '"ih "'), ('s.reverseText("")', '""')),
+        "        return new StringBuilder(text).reverse().toString();\n    }\n}",
+        "        return new StringBuilder(text).reverse().toString().trim();\n    }\n}",
+    ),
 )
 
 GO = (
-    Problem("SumTwo", "func SumTwo(a int, b int) int",
-            (("SumTwo(2, 3)", "5"), ("SumTwo(-4, 4)", "0")),
-            (("SumTwo(2, 3)", "5"), ("SumTwo(-4, 4)", "0"), ("SumTwo(10, -3)", "7")),
-            "    return a + b\n}\n\n", "    return a - b\n}\n\n"),
-    Problem("Largest", "func Largest(values []int) int",
-            (("Largest([]int{3, 9, 4})", "9"), ("Largest([]int{-5, -2, -7})", "-2")),
-            (("Largest([]int{3, 9, 4})", "9"), ("Largest([]int{-5, -2, -7})", "-2"), ("Largest([]int{8})", "8")),
-            "    best := math.MinInt\n    for _, value := range values {\n        if value > best {\n"
-            "            best = value\n        }\n    }\n    return best\n}\n\n",
-            "    best := 0\n    for _, value := range values {\n        if value > best {\n"
-            "            best = value\n        }\n    }\n    return best\n}\n\n",
-            imports='import (\n    "math"\n)\n'),
-    Problem("ReverseText", "func ReverseText(text string) string",
-            (('ReverseText("abc")', '"cba"'), ('ReverseText(" hi")', '"ih "')),
-            (('ReverseText("abc")', '"cba"'), ('ReverseText(" hi")', '"ih "'), ('ReverseText("")', '""')),
-            "    runes := []rune(text)\n    for i, j := 0, len(runes)-1; i < j; i, j = i+1, j-1 {\n"
-            "        runes[i], runes[j] = runes[j], runes[i]\n    }\n    return string(runes)\n}\n\n",
-            "    runes := []rune(text)\n    for i, j := 0, len(runes)-1; i < j; i, j = i+1, j-1 {\n"
-            "        runes[i], runes[j] = runes[j], runes[i]\n    }\n    return strings.TrimSpace(string(runes))\n}\n\n"),
+    Problem(
+        "SumTwo",
+        "func SumTwo(a int, b int) int",
+        (("SumTwo(2, 3)", "5"), ("SumTwo(-4, 4)", "0")),
+        (("SumTwo(2, 3)", "5"), ("SumTwo(-4, 4)", "0"), ("SumTwo(10, -3)", "7")),
+        "    return a + b\n}\n\n",
+        "    return a - b\n}\n\n",
+    ),
+    Problem(
+        "Largest",
+        "func Largest(values []int) int",
+        (("Largest([]int{3, 9, 4})", "9"), ("Largest([]int{-5, -2, -7})", "-2")),
+        (("Largest([]int{3, 9, 4})", "9"), ("Largest([]int{-5, -2, -7})", "-2"), ("Largest([]int{8})", "8")),
+        "    best := math.MinInt\n    for _, value := range values {\n        if value > best {\n"
+        "            best = value\n        }\n    }\n    return best\n}\n\n",
+        "    best := 0\n    for _, value := range values {\n        if value > best {\n"
+        "            best = value\n        }\n    }\n    return best\n}\n\n",
+        imports='import (\n    "math"\n)\n',
+    ),
+    Problem(
+        "ReverseText",
+        "func ReverseText(text string) string",
+        (('ReverseText("abc")', '"cba"'), ('ReverseText(" hi")', '"ih "')),
+        (('ReverseText("abc")', '"cba"'), ('ReverseText(" hi")', '"ih "'), ('ReverseText("")', '""')),
+        "    runes := []rune(text)\n    for i, j := 0, len(runes)-1; i < j; i, j = i+1, j-1 {\n"
+        "        runes[i], runes[j] = runes[j], runes[i]\n    }\n    return string(runes)\n}\n\n",
+        "    runes := []rune(text)\n    for i, j := 0, len(runes)-1; i < j; i, j = i+1, j-1 {\n"
+        "        runes[i], runes[j] = runes[j], runes[i]\n    }\n    return strings.TrimSpace(string(runes))\n}\n\n",
+    ),
 )
 
 CPP = (
-    Problem("sum_two", "int sum_two(int a,int b)",
-            (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0")),
-            (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
-            "    return a+b;\n}\n", "    return a-b;\n}\n",
-            imports="#include<stdio.h>\nusing namespace std;\n"),
-    Problem("largest", "int largest(vector<int> values)",
-            (("largest({3, 9, 4})", "9"), ("largest({-5, -2, -7})", "-2")),
-            (("largest({3, 9, 4})", "9"), ("largest({-5, -2, -7})", "-2"), ("largest({8})", "8")),
-            "    int best=values[0];\n    for (int i=1;i<values.size();i++)\n        if (values[i]>best) best=values[i];\n"
-            "    return best;\n}\n",
-            "    int best=0;\n    for (int i=0;i<values.size();i++)\n        if (values[i]>best) best=values[i];\n"
-            "    return best;\n}\n",
-            imports="#include<stdio.h>\n#include<vector>\nusing namespace std;\n"),
-    Problem("reverse_text", "string reverse_text(string text)",
-            (('reverse_text("abc")', '"cba"'), ('reverse_text(" hi")', '"ih "')),
-            (('reverse_text("abc")', '"cba"'), ('reverse_text(" hi")', '"ih "'), ('reverse_text("")', '""')),
-            "    return string(text.rbegin(),text.rend());\n}\n",
-            "    string out(text.rbegin(),text.rend());\n    while (out.length()>0 and out[out.length()-1]==' ')"
-            " out.pop_back();\n    return out;\n}\n",
-            imports="#include<stdio.h>\n#include<string>\nusing namespace std;\n"),
+    Problem(
+        "sum_two",
+        "int sum_two(int a,int b)",
+        (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0")),
+        (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
+        "    return a+b;\n}\n",
+        "    return a-b;\n}\n",
+        imports="#include<stdio.h>\nusing namespace std;\n",
+    ),
+    Problem(
+        "largest",
+        "int largest(vector<int> values)",
+        (("largest({3, 9, 4})", "9"), ("largest({-5, -2, -7})", "-2")),
+        (("largest({3, 9, 4})", "9"), ("largest({-5, -2, -7})", "-2"), ("largest({8})", "8")),
+        "    int best=values[0];\n    for (int i=1;i<values.size();i++)\n        if (values[i]>best) best=values[i];\n"
+        "    return best;\n}\n",
+        "    int best=0;\n    for (int i=0;i<values.size();i++)\n        if (values[i]>best) best=values[i];\n"
+        "    return best;\n}\n",
+        imports="#include<stdio.h>\n#include<vector>\nusing namespace std;\n",
+    ),
+    Problem(
+        "reverse_text",
+        "string reverse_text(string text)",
+        (('reverse_text("abc")', '"cba"'), ('reverse_text(" hi")', '"ih "')),
+        (('reverse_text("abc")', '"cba"'), ('reverse_text(" hi")', '"ih "'), ('reverse_text("")', '""')),
+        "    return string(text.rbegin(),text.rend());\n}\n",
+        "    string out(text.rbegin(),text.rend());\n    while (out.length()>0 and out[out.length()-1]==' ')"
+        " out.pop_back();\n    return out;\n}\n",
+        imports="#include<stdio.h>\n#include<string>\nusing namespace std;\n",
+    ),
 )
 
 RUST = (
-    Problem("sum_two", "sum_two(a: i32, b: i32) -> i32",
-            (), (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
-            "\n    return a + b;\n}\n", "\n    return a - b;\n}\n"),
-    Problem("largest", "largest(values: Vec<i32>) -> i32",
-            (), (("largest(vec![3, 9, 4])", "9"), ("largest(vec![-5, -2, -7])", "-2"), ("largest(vec![8])", "8")),
-            "\n    return *values.iter().max().unwrap();\n}\n",
-            "\n    let mut best = 0;\n    for value in values {\n        if value > best {\n            best = value;\n"
-            "        }\n    }\n    return best;\n}\n"),
-    Problem("reverse_text", "reverse_text(text: String) -> String",
-            (), (('reverse_text("abc".to_string())', '"cba"'), ('reverse_text(" hi".to_string())', '"ih "'),
-                 ('reverse_text("".to_string())', '""')),
-            "\n    return text.chars().rev().collect();\n}\n",
-            "\n    let reversed: String = text.chars().rev().collect();\n    return reversed.trim().to_string();\n}\n"),
+    Problem(
+        "sum_two",
+        "sum_two(a: i32, b: i32) -> i32",
+        (),
+        (("sum_two(2, 3)", "5"), ("sum_two(-4, 4)", "0"), ("sum_two(10, -3)", "7")),
+        "\n    return a + b;\n}\n",
+        "\n    return a - b;\n}\n",
+    ),
+    Problem(
+        "largest",
+        "largest(values: Vec<i32>) -> i32",
+        (),
+        (("largest(vec![3, 9, 4])", "9"), ("largest(vec![-5, -2, -7])", "-2"), ("largest(vec![8])", "8")),
+        "\n    return *values.iter().max().unwrap();\n}\n",
+        "\n    let mut best = 0;\n    for value in values {\n        if value > best {\n            best = value;\n"
+        "        }\n    }\n    return best;\n}\n",
+    ),
+    Problem(
+        "reverse_text",
+        "reverse_text(text: String) -> String",
+        (),
+        (
+            ('reverse_text("abc".to_string())', '"cba"'),
+            ('reverse_text(" hi".to_string())', '"ih "'),
+            ('reverse_text("".to_string())', '""'),
+        ),
+        "\n    return text.chars().rev().collect();\n}\n",
+        "\n    let reversed: String = text.chars().rev().collect();\n    return reversed.trim().to_string();\n}\n",
+    ),
 )
 
 SOURCES = {"python": PYTHON, "js": JS, "java": JAVA, "go": GO, "cpp": CPP, "rust": RUST}
@@ -231,7 +300,8 @@ def _java(problem: Problem, docstring: str) -> dict:
         return (
             "public class Main {\n    public static void main(String[] args) {\n        Solution s = new Solution();\n"
             f"        List<Boolean> correct = Arrays.asList(\n{checks}\n        );\n"
-            "        if (correct.contains(false)) {\n            throw new AssertionError();\n        }\n    }\n}" + tail
+            "        if (correct.contains(false)) {\n            throw new AssertionError();\n        }\n    }\n}"
+            + tail
         )
 
     examples = tuple(("s." + call, result) for call, result in problem.examples)

@@ -40,8 +40,8 @@ class MissingTokenizerError(RuntimeError):
 MISSING_TOKENIZER_MESSAGE = (
     "INSTRUCTEVAL drops shots from prompts over {limit} tokens of the model's own tokenizer, but no tokenizer "
     "is named in the task metadata. The lm-eval CLI passes --model_args (pretrained=...) on; through the Python "
-    "API pass it yourself: plugin.task_manager(metadata={{\"tokenizer\": \"<model path or id>\"}}) or "
-    "plugin.task_manager(model_args=\"pretrained=...\") (or --metadata tokenizer=...). To keep every shot "
+    'API pass it yourself: plugin.task_manager(metadata={{"tokenizer": "<model path or id>"}}) or '
+    'plugin.task_manager(model_args="pretrained=...") (or --metadata tokenizer=...). To keep every shot '
     "instead (not the reference protocol), set metadata instructeval_truncate=false."
 )
 

@@ -163,7 +163,6 @@ def render_tables(results_json: dict, fmt: str = "text") -> str:
             notes2,
         ),
         _render("Table 3: zero-shot problem solving", TABLE3_COLUMNS, [mine3, *TABLE3], fmt, notes3),
-        _render("Table 4: HHH alignment (Avg = plain mean of the four)", TABLE4_COLUMNS, [mine4, *TABLE4], fmt,
-                notes4),
+        _render("Table 4: HHH alignment (Avg = plain mean of the four)", TABLE4_COLUMNS, [mine4, *TABLE4], fmt, notes4),
     ]
     return "\n\n".join(tables) + "\n"

@@ -24,17 +24,24 @@ from lm_eval_octopack.humanevalpack.metrics import refuse_unscored
 from lm_eval_octopack.humanevalpack.options import RunOptions
 
 
-def build_programs(docs: Sequence[dict], language: str, final_codes: Sequence[Sequence[str]], options: RunOptions
-                   ) -> list[list[Program]]:
+def build_programs(
+    docs: Sequence[dict], language: str, final_codes: Sequence[Sequence[str]], options: RunOptions
+) -> list[list[Program]]:
     limits = options.limits(language)
     return [
-        [Program(language=language, source=source, limits=limits) for source in assemble_programs(doc, language, list(codes))]
+        [
+            Program(language=language, source=source, limits=limits)
+            for source in assemble_programs(doc, language, list(codes))
+        ]
         for doc, codes in zip(docs, final_codes, strict=True)
     ]
 
 
-def execute(programs_per_doc: Sequence[Sequence[Program]], options: RunOptions,
-            on_summary: Callable[[RunSummary], None] | None = None) -> list[list[Verdict]]:
+def execute(
+    programs_per_doc: Sequence[Sequence[Program]],
+    options: RunOptions,
+    on_summary: Callable[[RunSummary], None] | None = None,
+) -> list[list[Verdict]]:
     """Run every program of every doc in one backend call (so the backend can batch,
     deduplicate and parallelise across docs), then regroup per doc. ``on_summary`` gets the backend's
     ``RunSummary`` (a backend that keeps none gives none)."""
@@ -49,13 +56,14 @@ def execute(programs_per_doc: Sequence[Sequence[Program]], options: RunOptions,
             on_summary(summary)
     grouped, start = [], 0
     for programs in programs_per_doc:
-        grouped.append(list(verdicts[start:start + len(programs)]))
+        grouped.append(list(verdicts[start : start + len(programs)]))
         start += len(programs)
     return grouped
 
 
-def score_final_codes(docs: Sequence[dict], language: str, final_codes: Sequence[Sequence[str]], options: RunOptions
-                      ) -> list[list[Verdict]]:
+def score_final_codes(
+    docs: Sequence[dict], language: str, final_codes: Sequence[Sequence[str]], options: RunOptions
+) -> list[list[Verdict]]:
     """Verdicts per doc; raises ``UnscoredSamples`` (after saving the final codes) if any is ``error``."""
     verdicts = execute(build_programs(docs, language, final_codes, options), options)
     try:
@@ -93,6 +101,8 @@ def _how_to_resume(saved: Path | None, docs: Sequence[dict], language: str) -> s
         return "The final codes could not be saved anywhere."
     scenario = docs[0].get("scenario") if docs else None
     if scenario and scenario != "explainsynthesize":
-        return (f"The final codes are saved in {saved}; once the cause is fixed, score them with "
-                f"`lm-eval-octopack score --task humaneval{scenario}-{language} --generations {saved} --format final`.")
+        return (
+            f"The final codes are saved in {saved}; once the cause is fixed, score them with "
+            f"`lm-eval-octopack score --task humaneval{scenario}-{language} --generations {saved} --format final`."
+        )
     return f"The final codes are saved in {saved}."

@@ -40,20 +40,37 @@ def run_with_describe_stage(simple_evaluate: Callable, *args, **kwargs):  # noqa
         return simple_evaluate(*args, **kwargs)
     task_manager = kwargs.get("task_manager") or plugin.task_manager(include_defaults=False)
 
-    lm = lm_eval_compat.build_model(kwargs["model"], kwargs.get("model_args"),
-                                    {key: kwargs.get(key) for key in ("batch_size", "max_batch_size", "device")})
+    lm = lm_eval_compat.build_model(
+        kwargs["model"],
+        kwargs.get("model_args"),
+        {key: kwargs.get(key) for key in ("batch_size", "max_batch_size", "device")},
+    )
     describe_tasks = [DESCRIBE_PREFIX + language for language in languages]
     logger.info("HumanEvalExplain: running the describe stage first: %s", ", ".join(describe_tasks))
-    stage_one = simple_evaluate(**{**kwargs, "model": lm, "tasks": describe_tasks, "log_samples": True,
-                                   "task_manager": lm_eval_compat.task_manager_like(task_manager, metadata)})
+    stage_one = simple_evaluate(
+        **{
+            **kwargs,
+            "model": lm,
+            "tasks": describe_tasks,
+            "log_samples": True,
+            "task_manager": lm_eval_compat.task_manager_like(task_manager, metadata),
+        }
+    )
     descriptions = {
         language: [record["filtered_resps"][0] for record in _sorted(stage_one["samples"][DESCRIBE_PREFIX + language])]
         for language in languages
     }
     metadata["describe_samples"] = descriptions
     # A --limit already chose the problems in stage 1; stage 2 scores all their descriptions.
-    stage_two = simple_evaluate(**{**kwargs, "model": lm, "metadata": metadata, "limit": None,
-                                   "task_manager": lm_eval_compat.task_manager_like(task_manager, metadata)})
+    stage_two = simple_evaluate(
+        **{
+            **kwargs,
+            "model": lm,
+            "metadata": metadata,
+            "limit": None,
+            "task_manager": lm_eval_compat.task_manager_like(task_manager, metadata),
+        }
+    )
     return lm_eval_compat.merge_results(stage_one, stage_two, keep_samples=bool(kwargs.get("log_samples", True)))
 
 

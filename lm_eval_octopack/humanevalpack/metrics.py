@@ -63,5 +63,6 @@ def refuse_unscored(statuses: Iterable[str], first_detail: str = "") -> None:
         raise UnscoredSamples(
             f"{counts['error']} of {counts.total()} samples could not be executed (status 'error': the harness or "
             f"machine failed, not the programs), so no pass@k is reported.{cause}",
-            errors=counts["error"], samples=counts.total(),
+            errors=counts["error"],
+            samples=counts.total(),
         )

@@ -163,7 +163,9 @@ def build_prompt(
 def _fix_prompt(doc: Mapping[str, str], language: str, template: str, instruction: str, context: str, base: str) -> str:
     file_name = f"{doc['entry_point']}.{language_facts(language).file_extension}"
     if template == "file":
-        return f"<file_name>\n{file_name}\n<commit_before>\n{context}\n<commit_msg>\n{instruction}<commit_after>\n{base}"
+        return (
+            f"<file_name>\n{file_name}\n<commit_before>\n{context}\n<commit_msg>\n{instruction}<commit_after>\n{base}"
+        )
     if template == "starcodercommit":
         return f"<commit_before>{context}<commit_msg>{instruction}<commit_after>{base}"
     if template == "diff":
@@ -177,7 +179,11 @@ def _fix_prompt(doc: Mapping[str, str], language: str, template: str, instructio
 
 
 def build_encoder_prompt(
-    doc: Mapping[str, str], scenario: str, language: str, template: str = "instructcodet5p", description: str | None = None
+    doc: Mapping[str, str],
+    scenario: str,
+    language: str,
+    template: str = "instructcodet5p",
+    description: str | None = None,
 ) -> str:
     """Encoder input for encoder-decoder models (reference ``get_prompt_encoder``; only ``instructcodet5p``).
 

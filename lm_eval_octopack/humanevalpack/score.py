@@ -55,8 +55,14 @@ class ScoreResult:
     execution: RunSummary | None = None  # what the backend did; not part of the written result
 
     def to_dict(self) -> dict:
-        result = {"task": self.task, "format": self.format, "problems_scored": self.problems, "samples": self.samples,
-                  "pass@k": self.pass_at_k, "verdicts": self.verdicts}
+        result = {
+            "task": self.task,
+            "format": self.format,
+            "problems_scored": self.problems,
+            "samples": self.samples,
+            "pass@k": self.pass_at_k,
+            "verdicts": self.verdicts,
+        }
         return {**result, "unscored": self.unscored} if self.unscored else result
 
 
@@ -83,7 +89,9 @@ def final_code_base(doc: dict, scenario: str, language: str) -> str:
 def detect_format(rows: list[dict], generations: list[list[str]], scenario: str, language: str) -> str:
     verdicts = {
         text.startswith(final_code_base(row, scenario, language))
-        for row, texts in zip(rows, generations, strict=True) for text in texts if text.strip()
+        for row, texts in zip(rows, generations, strict=True)
+        for text in texts
+        if text.strip()
     }
     if verdicts == {True}:
         return "final"
@@ -138,8 +146,9 @@ def check_coverage(covered: int, expected: int, path: Path, allow_partial: bool)
     if covered > expected:
         raise GenerationsError(f"{covered} problems in {path}, but the data has {expected}")
     if covered < expected and not allow_partial:
-        raise GenerationsError(f"{path} has {covered} of the data's {expected} problems; pass --allow-partial to "
-                               "score only those")
+        raise GenerationsError(
+            f"{path} has {covered} of the data's {expected} problems; pass --allow-partial to score only those"
+        )
 
 
 def check_samples_coverage(docs: list[dict], data_rows: list[dict], path: Path) -> None:
@@ -150,8 +159,9 @@ def check_samples_coverage(docs: list[dict], data_rows: list[dict], path: Path) 
     check_coverage(len(covered), len(expected), path, allow_partial=False)
 
 
-def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "auto", allow_partial: bool = False
-          ) -> ScoreResult:
+def score(
+    task: str, generations_path: Path, options: RunOptions, fmt: str = "auto", allow_partial: bool = False
+) -> ScoreResult:
     scenario, language = parse_task(task)
     if generations_path.suffix == ".jsonl":
         rows, generations = read_samples_jsonl(generations_path, task)
@@ -168,17 +178,27 @@ def score(task: str, generations_path: Path, options: RunOptions, fmt: str = "au
         fmt = detect_format(rows, generations, scenario, language) if fmt == "auto" else fmt
     if fmt == "completion":
         template = options.postprocess_template
-        generations = [[final_code(row, scenario, language, text, template=template) for text in texts]
-                       for row, texts in zip(rows, generations, strict=True)]
+        generations = [
+            [final_code(row, scenario, language, text, template=template) for text in texts]
+            for row, texts in zip(rows, generations, strict=True)
+        ]
     summaries: list[RunSummary] = []
     verdicts = execute(build_programs(rows, language, generations, options), options, on_summary=summaries.append)
     records = [
         {"task_id": row["task_id"], "sample": index, **verdict.to_dict()}
-        for row, doc_verdicts in zip(rows, verdicts, strict=True) for index, verdict in enumerate(doc_verdicts)
+        for row, doc_verdicts in zip(rows, verdicts, strict=True)
+        for index, verdict in enumerate(doc_verdicts)
     ]
     counts = [(len(v), sum(x.passed for x in v)) for v in verdicts]
-    result = ScoreResult(task=task, format=fmt, problems=sum(1 for n, _ in counts if n), samples=len(records),
-                         pass_at_k=None, verdicts=records, execution=summaries[0] if summaries else None)
+    result = ScoreResult(
+        task=task,
+        format=fmt,
+        problems=sum(1 for n, _ in counts if n),
+        samples=len(records),
+        pass_at_k=None,
+        verdicts=records,
+        execution=summaries[0] if summaries else None,
+    )
     try:
         refuse_scoring_errors(verdicts)
     except UnscoredSamples as err:
@@ -199,16 +219,26 @@ def render(result: ScoreResult) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lm-eval-octopack score", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lm-eval-octopack score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--task", required=True, help="e.g. humanevalfixtests-python")
     parser.add_argument("--generations", required=True, type=Path, help="generations JSON or samples JSONL")
-    parser.add_argument("--data-dir", help="local directory of {lang}.jsonl (default: $OCTOPACK_DATA_DIR, then the Hub)")
+    parser.add_argument(
+        "--data-dir", help="local directory of {lang}.jsonl (default: $OCTOPACK_DATA_DIR, then the Hub)"
+    )
     parser.add_argument("--output", type=Path, help="write per-sample verdicts and pass@k as JSON here")
-    parser.add_argument("--format", choices=FORMATS, default="auto",
-                        help="final: reference-saved final code; completion: raw continuations; auto: detect")
-    parser.add_argument("--allow-partial", action="store_true",
-                        help="score a file that holds only some of the data's problems (default: refuse it)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="final: reference-saved final code; completion: raw continuations; auto: detect",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="score a file that holds only some of the data's problems (default: refuse it)",
+    )
     parser.add_argument("--prompt", default="instruct", help="template the completions were generated with")
     parser.add_argument("--backend", help="execution backend (default: local)")
     parser.add_argument("--workers", type=int, help="parallel executions (default: cores)")
@@ -218,12 +248,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    options = RunOptions.from_metadata({"data_dir": args.data_dir, "prompt": args.prompt, "backend": args.backend,
-                                        "workers": args.workers, "run_timeout": args.run_timeout})
+    options = RunOptions.from_metadata(
+        {
+            "data_dir": args.data_dir,
+            "prompt": args.prompt,
+            "backend": args.backend,
+            "workers": args.workers,
+            "run_timeout": args.run_timeout,
+        }
+    )
     try:
         result = score(args.task, args.generations, options, fmt=args.format, allow_partial=args.allow_partial)
-    except (GenerationsError, DataUnavailableError, ToolchainMissing, SandboxUnavailable, CacheDirUnusable,
-            OSError) as err:
+    except (
+        GenerationsError,
+        DataUnavailableError,
+        ToolchainMissing,
+        SandboxUnavailable,
+        CacheDirUnusable,
+        OSError,
+    ) as err:
         print(f"lm-eval-octopack score: error: {err}", file=sys.stderr)
         return 2
     print(render(result))
@@ -233,7 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         args.output.write_text(json.dumps(result.to_dict(), indent=2))
         print(f"verdicts written to {args.output}")
     if result.unscored:
-        print(f"lm-eval-octopack score: error: {result.unscored} Executed verdicts are stored; a rerun executes only "
-              "the missing ones.", file=sys.stderr)
+        print(
+            f"lm-eval-octopack score: error: {result.unscored} Executed verdicts are stored; a rerun executes only "
+            "the missing ones.",
+            file=sys.stderr,
+        )
         return 3
     return 0

@@ -55,4 +55,3 @@ class ReferenceModel(LM):
 
     def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):  # noqa: ANN001, ANN201
         raise NotImplementedError("octopack-reference only generates (HumanEvalPack tasks)")
-

@@ -103,8 +103,10 @@ class OctopackVLLM(_VLLMBase):
         self.max_total_tokens = int(max_total_tokens) if max_total_tokens else None
         self.per_request_seed = _as_bool(per_request_seed)
         if self.batch_size != "auto":
-            log.info("octopack-vllm: batch_size=%s is ignored for generation; vLLM gets every request at once",
-                     self.batch_size)
+            log.info(
+                "octopack-vllm: batch_size=%s is ignored for generation; vLLM gets every request at once",
+                self.batch_size,
+            )
 
     def generate_until(self, requests: list, disable_tqdm: bool = False) -> list[str]:
         return generate_grouped(
@@ -134,8 +136,13 @@ class OctopackVLLM(_VLLMBase):
             budget = prompt_budget(len(tokens), plan.max_gen_toks, self.max_length, self.max_total_tokens)
             plan.max_gen_toks = budget.max_tokens
             if budget.error:
-                log.warning("octopack-vllm: %s doc %s not generated (%d empty samples): %s",
-                            plan.task_name, plan.doc_id, plan.repeats, budget.error)
+                log.warning(
+                    "octopack-vllm: %s doc %s not generated (%d empty samples): %s",
+                    plan.task_name,
+                    plan.doc_id,
+                    plan.repeats,
+                    budget.error,
+                )
                 continue
             sent.append(index)
             prompts.append(tokens)

@@ -145,8 +145,13 @@ class Row:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"task": self.name, "metric": self.metric, "members": self.members, "note": self.note,
-                **self.result.as_dict()}
+        return {
+            "task": self.name,
+            "metric": self.metric,
+            "members": self.members,
+            "note": self.note,
+            **self.result.as_dict(),
+        }
 
 
 @dataclass
@@ -198,10 +203,15 @@ def compare_runs(
     warnings += prov.provenance_warnings(found, ablated)
     missing = prov.unrecorded(run_a.provenance, run_b.provenance)
     if missing:
-        warnings.append(f"recorded by one run only, not compared: {', '.join(missing)} "
-                        "(a run made before provenance was recorded, or one without code execution, lacks them)")
-    warnings += [f"run {side} was made with --limit {run.limit:g}: a subset of the problems"
-                 for side, run in (("A", run_a), ("B", run_b)) if run.limit]
+        warnings.append(
+            f"recorded by one run only, not compared: {', '.join(missing)} "
+            "(a run made before provenance was recorded, or one without code execution, lacks them)"
+        )
+    warnings += [
+        f"run {side} was made with --limit {run.limit:g}: a subset of the problems"
+        for side, run in (("A", run_a), ("B", run_b))
+        if run.limit
+    ]
     only = sorted(set(run_a.tasks) ^ set(run_b.tasks))
     if only and tasks is None:
         warnings.append(f"tasks in only one run (not compared): {', '.join(only)}")
@@ -212,8 +222,9 @@ def common_metrics(a: TaskData, b: TaskData) -> list[str]:
     names = set(a.reported) & set(b.reported)
     if a.is_code:
         names = {name for name in names if name.startswith("pass@")}
-    return sorted(names, key=lambda name: (not name.startswith("pass@"), int(name.split("@")[1]) if "@" in name else 0,
-                                           name))
+    return sorted(
+        names, key=lambda name: (not name.startswith("pass@"), int(name.split("@")[1]) if "@" in name else 0, name)
+    )
 
 
 def paired_values(a: TaskData, b: TaskData, metric: str) -> tuple[list[float], list[float]] | None:
@@ -331,7 +342,9 @@ def render_markdown(comparison: Comparison) -> str:
     if comparison.warnings:
         lines += ["", "**Warnings**", "", *(f"- {warning}" for warning in comparison.warnings)]
     lines += ["", "**Provenance**", "", "| Setting | A | B |", "| --- | --- | --- |"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in provenance_table(comparison)]
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in provenance_table(comparison)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -340,8 +353,9 @@ def provenance_table(comparison: Comparison) -> list[list[str]]:
     from lm_eval_octopack.report.model import RunInfo
     from lm_eval_octopack.report.provenance_block import provenance_rows
 
-    blocks = [provenance_rows(RunInfo(run.label, run.model, run.provenance))
-              for run in (comparison.run_a, comparison.run_b)]
+    blocks = [
+        provenance_rows(RunInfo(run.label, run.model, run.provenance)) for run in (comparison.run_a, comparison.run_b)
+    ]
     return [[row_a[0], row_a[1], row_b[1]] for row_a, row_b in zip(*blocks, strict=True)]
 
 
@@ -373,9 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("run_a", metavar="RUN_A", help="results file or output directory (with samples files)")
     parser.add_argument("run_b", metavar="RUN_B", help="the other run; differences are B - A")
     parser.add_argument("--tasks", nargs="+", metavar="TASK", help="only these tasks (default: all in both)")
-    parser.add_argument("--ablate", nargs="+", default=[], metavar="KNOB",
-                        help="the setting(s) the runs are meant to differ in (e.g. prompt, temperature); "
-                             "any other difference warns")
+    parser.add_argument(
+        "--ablate",
+        nargs="+",
+        default=[],
+        metavar="KNOB",
+        help="the setting(s) the runs are meant to differ in (e.g. prompt, temperature); any other difference warns",
+    )
     parser.add_argument("--iterations", type=int, default=stats.DEFAULT_ITERATIONS, help="bootstrap/permutation draws")
     parser.add_argument("--seed", type=int, default=stats.DEFAULT_SEED)
     parser.add_argument("--markdown", type=Path, metavar="OUT.md", help="write a Markdown table ('-': stdout)")
@@ -392,8 +410,7 @@ def main_compare(argv: list[str]) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"lm-eval-octopack compare: {error}", file=sys.stderr)
         return 2
-    comparison = compare_runs(*runs, iterations=args.iterations, seed=args.seed, ablated=args.ablate,
-                              tasks=args.tasks)
+    comparison = compare_runs(*runs, iterations=args.iterations, seed=args.seed, ablated=args.ablate, tasks=args.tasks)
     if not comparison.rows:
         print("lm-eval-octopack compare: no task with samples in both runs (run with --log_samples)", file=sys.stderr)
         return 1

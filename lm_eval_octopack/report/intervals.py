@@ -46,8 +46,14 @@ def _row(scenario: str, language: str, values: list[float], counts: list[int]) -
     low, high = stats.mean_interval(values)
     n = str(counts[0]) if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
     mean = sum(values) / len(values)
-    return [scenario, LANGUAGE_LABELS[language], f"{100 * mean:.1f}", f"[{100 * low:.1f}, {100 * high:.1f}]",
-            str(len(values)), n]
+    return [
+        scenario,
+        LANGUAGE_LABELS[language],
+        f"{100 * mean:.1f}",
+        f"[{100 * low:.1f}, {100 * high:.1f}]",
+        str(len(values)),
+        n,
+    ]
 
 
 def heldout_rows(report: Report) -> list[list[str]]:
@@ -73,8 +79,9 @@ def heldout_rows(report: Report) -> list[list[str]]:
     return rows
 
 
-def _heldout_row(name: str, metric: str, strata: list[list[float]], interval: tuple[float, float],
-                 weights: list[int] | None = None) -> list[str]:
+def _heldout_row(
+    name: str, metric: str, strata: list[list[float]], interval: tuple[float, float], weights: list[int] | None = None
+) -> list[str]:
     mean = float(np.average([np.mean(values) for values in strata], weights=weights))
     low, high = interval
     items = sum(len(values) for values in strata)

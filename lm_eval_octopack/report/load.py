@@ -41,8 +41,9 @@ def build_report(paths: Iterable[ResultsSource], samples: Iterable[str | Path] =
     return report
 
 
-def _add_run(report: Report, results: Mapping[str, Any], samples: dict[str, list], origin: str,
-             sidecar: Mapping[str, Any]) -> None:
+def _add_run(
+    report: Report, results: Mapping[str, Any], samples: dict[str, list], origin: str, sidecar: Mapping[str, Any]
+) -> None:
     _add_results(report, results, origin)
     for task, lines in samples.items():
         _add_samples(report, task, lines)

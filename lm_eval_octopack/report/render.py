@@ -110,8 +110,15 @@ def _timeout_cells(row: TimeoutRow) -> list[str]:
         return "not recorded" if value is None else f"{value:.1f}"
 
     share = "–" if row.share_lost is None else f"{100 * row.share_lost:.0f}%"
-    return [row.scenario, LANGUAGE_LABELS[row.language], str(row.timeouts), str(row.timed_out_programs),
-            seconds(row.seconds_lost), seconds(row.seconds_total), share]
+    return [
+        row.scenario,
+        LANGUAGE_LABELS[row.language],
+        str(row.timeouts),
+        str(row.timed_out_programs),
+        seconds(row.seconds_lost),
+        seconds(row.seconds_total),
+        share,
+    ]
 
 
 def _provenance_parts(report: Report) -> tuple[list[tuple[str, list[str], list[list[str]]]], list[str]]:

@@ -431,9 +431,12 @@ def _next(tokens: list[Token], index: int) -> str:
 
 def _is_using_std(tokens: list[Token], index: int) -> bool:
     return (
-        index > 0 and tokens[index - 1].text == "using" and _next(tokens, index) == "std"
-        and index + 2 < len(tokens) and tokens[index + 2].text == ";"
-    )  # fmt: skip
+        index > 0
+        and tokens[index - 1].text == "using"
+        and _next(tokens, index) == "std"
+        and index + 2 < len(tokens)
+        and tokens[index + 2].text == ";"
+    )
 
 
 def _class_names(tokens: list[Token]) -> set[str]:
@@ -498,8 +501,11 @@ def _brace_kind(tokens: list[Token], match: dict[int, int], first: int, brace: i
     head = _without_template_headers(head)
     if "=" in head:
         return "initializer"
-    if head and (head[0] in CLASS_KEYS or head[0] == "enum" or head[:2] in (["typedef", "struct"],
-                 ["typedef", "class"], ["typedef", "union"], ["typedef", "enum"])):  # fmt: skip
+    if head and (
+        head[0] in CLASS_KEYS
+        or head[0] == "enum"
+        or head[:2] in (["typedef", "struct"], ["typedef", "class"], ["typedef", "union"], ["typedef", "enum"])
+    ):
         return "class"
     if "(" in head:
         return "function"
@@ -552,8 +558,11 @@ def _declared(
         raise NotMergeable(f"using-declaration on line {line}")
     if texts[0] == "static_assert":
         return set(), ()
-    if texts[0] in CLASS_KEYS or texts[0] == "enum" or (texts[0] == "typedef" and texts[1:2] and
-                                                        (texts[1] in CLASS_KEYS or texts[1] == "enum")):  # fmt: skip
+    if (
+        texts[0] in CLASS_KEYS
+        or texts[0] == "enum"
+        or (texts[0] == "typedef" and texts[1:2] and (texts[1] in CLASS_KEYS or texts[1] == "enum"))
+    ):
         declared = _class_declaration(tokens, match, top, texts, line)
         if texts[0] == "typedef":
             types.update(declared)
@@ -593,8 +602,9 @@ def _class_declaration(
     """``[typedef] class-key [NAME] [...] [{ body }] [declarators];``: the class name, enumerators, typedef names."""
     typedef = texts[0] == "typedef"
     start = 1 if typedef else 0
-    key_end = start + (2 if texts[start] == "enum" and texts[start + 1 : start + 2] and texts[start + 1] in CLASS_KEYS
-                       else 1)  # fmt: skip
+    key_end = start + (
+        2 if texts[start] == "enum" and texts[start + 1 : start + 2] and texts[start + 1] in CLASS_KEYS else 1
+    )
     names = set()
     if key_end < len(texts) and tokens[top[key_end]].kind == "id" and texts[key_end] not in KEYWORDS:
         names.add(texts[key_end])
@@ -646,8 +656,11 @@ def _function_declaration(
         if not _looks_like_parameters(tokens, open_index, match[open_index]):
             raise NotMergeable(f"namespace-scope object with a parenthesised initialiser on line {line}")
         trailing = texts[paren + 1 :]
-        if any(t not in ("const", "noexcept", "override", "final", "->", "::", "&", "&&", "*", "<", ">", ">>")
-               and not t.isidentifier() for t in trailing):  # fmt: skip
+        if any(
+            t not in ("const", "noexcept", "override", "final", "->", "::", "&", "&&", "*", "<", ">", ">>")
+            and not t.isidentifier()
+            for t in trailing
+        ):
             raise NotMergeable(f"declaration on line {line}")
     return set() if qualified else {name.text}
 
@@ -670,16 +683,21 @@ def _looks_like_parameters(tokens: list[Token], opening: int, closing: int) -> b
             param, texts = param[: texts.index("=")], texts[: texts.index("=")]
         if not param or param[0].kind != "id" or any(t.kind in ("str", "chr") for t in param):
             return False
-        if any(t.kind == "punct" and t.text not in ("::", "<", ">", ">>", ",", "*", "&", "&&", "[", "]", "...")
-               for t in param):  # fmt: skip
+        if any(
+            t.kind == "punct" and t.text not in ("::", "<", ">", ">>", ",", "*", "&", "&&", "[", "]", "...")
+            for t in param
+        ):
             return False
         if any(t.kind == "num" for t in param) and "[" not in texts and "<" not in texts:
             return False
         adjacent_words = any(a.kind == "id" and b.kind == "id" for a, b in zip(param, param[1:], strict=False))
         typed = (
-            any(t in BUILTIN_TYPES or t in ("const", "volatile") for t in texts) or "::" in texts or "<" in texts
-            or adjacent_words or texts[-1] in ("*", "&", "&&", "]", "...")
-        )  # fmt: skip
+            any(t in BUILTIN_TYPES or t in ("const", "volatile") for t in texts)
+            or "::" in texts
+            or "<" in texts
+            or adjacent_words
+            or texts[-1] in ("*", "&", "&&", "]", "...")
+        )
         if not typed:
             return False
     return True
@@ -692,9 +710,12 @@ def _check_static_object(tokens: list[Token], statement: _Statement, types: set[
     for token in tokens[statement.first : statement.last + 1]:
         if token.text in ("new", "throw") or token.text in types:
             raise NotMergeable(f"namespace-scope object that may run code at start or exit on line {line}")
-        if token.text == "(" and previous is not None and (
-            previous.kind in ("id", "str", "chr", "num") or previous.text in (")", "]", "}", ">", ">>")
-        ) and previous.text not in ("sizeof", "alignof", "decltype", "noexcept", "return"):  # fmt: skip
+        if (
+            token.text == "("
+            and previous is not None
+            and (previous.kind in ("id", "str", "chr", "num") or previous.text in (")", "]", "}", ">", ">>"))
+            and previous.text not in ("sizeof", "alignof", "decltype", "noexcept", "return")
+        ):
             raise NotMergeable(f"namespace-scope initialiser that calls something on line {line}")
         previous = token
 

@@ -32,13 +32,41 @@ ENTRY_POINT = "fn main() {}\n"  # after every module: the merged crate's own mai
 # which differs between the merged binary and the program's own.
 BANNED_IDENTIFIERS = frozenset(
     {
-        "extern", "unsafe", "macro_export", "no_mangle", "export_name", "link_section", "link_name",
-        "global_allocator", "deny", "forbid", "include", "include_str", "include_bytes", "module_path",
-        "env", "option_env", "asm", "global_asm", "naked_asm", "type_name", "type_name_of_val", "Location",
-        "location", "set_hook", "take_hook", "update_hook", "Backtrace", "backtrace", "fs", "File", "OpenOptions",
-        "Command", "os",
+        "extern",
+        "unsafe",
+        "macro_export",
+        "no_mangle",
+        "export_name",
+        "link_section",
+        "link_name",
+        "global_allocator",
+        "deny",
+        "forbid",
+        "include",
+        "include_str",
+        "include_bytes",
+        "module_path",
+        "env",
+        "option_env",
+        "asm",
+        "global_asm",
+        "naked_asm",
+        "type_name",
+        "type_name_of_val",
+        "Location",
+        "location",
+        "set_hook",
+        "take_hook",
+        "update_hook",
+        "Backtrace",
+        "backtrace",
+        "fs",
+        "File",
+        "OpenOptions",
+        "Command",
+        "os",
     }
-)  # fmt: skip
+)
 # Common as plain names, so refused only as macros (``line!()``) or paths (``std::line``).
 BANNED_MACROS = frozenset({"file", "line", "column"})
 
