@@ -212,7 +212,7 @@ class ReferenceRunner:
         return _timed(["./a.out"], tmp, self.run_timeout)[0] == 0
 
     def _go(self, tmp: Path, source: str) -> bool:
-        module = next((self.cache_dir / "go").glob("module-*"))
+        module = next(path for path in (self.cache_dir / "go").glob("module-*") if path.is_dir())  # not its .lock
         for name in ("go.mod", "go.sum"):
             shutil.copyfile(module / name, tmp / name)
         (tmp / "main_test.go").write_text(source)
