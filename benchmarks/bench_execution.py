@@ -300,10 +300,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--synthetic-limit", type=int, default=None, help="problems in the n=20 set (default --limit)")
     parser.add_argument("--samples", type=int, default=20, help="samples per problem in the synthetic set")
     parser.add_argument("--arms", nargs="+", default=["baseline", "ours"], choices=["baseline", "ours"])
-    parser.add_argument("--sets", nargs="+", default=["generations"], choices=["generations", "reference", "synthetic"],
-                        help="generations: every saved model-generations file for the language (default)")
-    parser.add_argument("--sample", type=int, default=None,
-                        help="a seeded random subset of N problems (after --limit), the same for both arms and sets")
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=["generations"],
+        choices=["generations", "reference", "synthetic"],
+        help="generations: every saved model-generations file for the language (default)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="a seeded random subset of N problems (after --limit), the same for both arms and sets",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--run-timeout", type=float, default=10.0)
@@ -346,8 +355,17 @@ def bench_language(language: str, args, runner: ReferenceRunner | None, scratch:
     for set_name, cases in sets.items():
         entry = bench_set(language, cases, args, runner, scratch)
         result["sets"][set_name] = entry
-        keys = ("programs", "unique", "baseline_s", "ours_s", "speedup", "wall_speedup", "speedup_without_timeouts",
-                "hang_rate", "mismatches")
+        keys = (
+            "programs",
+            "unique",
+            "baseline_s",
+            "ours_s",
+            "speedup",
+            "wall_speedup",
+            "speedup_without_timeouts",
+            "hang_rate",
+            "mismatches",
+        )
         result["summary"][set_name] = {k: entry.get(k) for k in keys}
     return result
 

@@ -50,8 +50,9 @@ def fresh_round(paths: list[Path], env: dict, flags: list[str]) -> list[bool]:
 
 def warm_round(paths: list[Path], env: dict, mode: str) -> list[bool]:
     listing = "".join(f"{p}\n" for p in paths)
-    done = subprocess.run(["node", str(PROBE), mode], input=listing, env=env, capture_output=True, text=True,
-                          timeout=60 + 20 * len(paths))  # fmt: skip
+    done = subprocess.run(
+        ["node", str(PROBE), mode], input=listing, env=env, capture_output=True, text=True, timeout=60 + 20 * len(paths)
+    )
     return [json.loads(line)["out"] == 0 for line in done.stdout.splitlines()]
 
 
@@ -81,8 +82,12 @@ def main(argv: list[str] | None = None) -> dict:
         root = Path(tmp)
         paths, hung = write_programs(root, args.limit, env)
         (root / "snap.js").write_text(SNAPSHOT_MAIN)
-        subprocess.run(["node", "--snapshot-blob", "snap.blob", "--build-snapshot", "snap.js"], cwd=root,
-                       capture_output=True, check=True)  # fmt: skip
+        subprocess.run(
+            ["node", "--snapshot-blob", "snap.blob", "--build-snapshot", "snap.js"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        )
         candidates = {
             "fresh": lambda: fresh_round(paths, env, []),
             "fresh-flags": lambda: fresh_round(paths, env, FLAGS),
@@ -97,7 +102,13 @@ def main(argv: list[str] | None = None) -> dict:
                 start = time.monotonic()
                 verdicts[name] = run()
                 times[name].append((time.monotonic() - start) / len(paths) * 1000)
-    figures = {"programs": len(paths), "hung_left_out": hung, "rounds": args.rounds, "load_before": os.getloadavg()[0], "candidates": {}}
+    figures = {
+        "programs": len(paths),
+        "hung_left_out": hung,
+        "rounds": args.rounds,
+        "load_before": os.getloadavg()[0],
+        "candidates": {},
+    }
     for name in candidates:
         same = sum(a == b for a, b in zip(verdicts[name], verdicts["fresh"], strict=False))
         figures["candidates"][name] = {

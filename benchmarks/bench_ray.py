@@ -73,8 +73,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     passthrough = sys.argv[1:] if argv is None else argv
     for workers in args.workers:
-        done = subprocess.run([sys.executable, __file__, *passthrough, "--child", str(workers)],
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, __file__, *passthrough, "--child", str(workers)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     return rows
