@@ -31,6 +31,7 @@ test-fast: setup
 	$(VENV)/bin/pytest -m "not slow"
 
 lint: setup
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 yaml: setup

@@ -83,8 +83,17 @@ class JsLanguage(Language):
             fcntl.flock(lock, fcntl.LOCK_EX)
             if installed_js_md5(cache_dir) == JS_MD5_VERSION:
                 return
-            command = [self.npm, "install", "--prefix", str(target), "--no-audit", "--no-fund", "--no-save",
-                       "--no-package-lock", f"js-md5@{JS_MD5_VERSION}"]  # fmt: skip
+            command = [
+                self.npm,
+                "install",
+                "--prefix",
+                str(target),
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--no-package-lock",
+                f"js-md5@{JS_MD5_VERSION}",
+            ]
             done = subprocess.run(command, capture_output=True, text=True, timeout=600)
             if done.returncode != 0 or installed_js_md5(cache_dir) != JS_MD5_VERSION:
                 raise RuntimeError(f"npm could not install js-md5@{JS_MD5_VERSION}: {excerpt(done.stderr)}")
@@ -92,8 +101,14 @@ class JsLanguage(Language):
     def execute(self, program: Program, workdir: Path, sandbox: SandboxRunner, cache_dir: Path) -> Verdict:
         modules = node_modules(cache_dir)
         command = Command([self.node, "test.js"], program.limits.run_timeout, {"test.js": program.source})
-        result = run_alone(command, sandbox=sandbox, workdir=workdir, limits=program.limits,
-                           env={"NODE_PATH": str(modules)}, read_only_paths=[modules] if modules.is_dir() else [])  # fmt: skip
+        result = run_alone(
+            command,
+            sandbox=sandbox,
+            workdir=workdir,
+            limits=program.limits,
+            env={"NODE_PATH": str(modules)},
+            read_only_paths=[modules] if modules.is_dir() else [],
+        )
         return js_verdict(result, program.limits.run_timeout)
 
     def execute_batch(
@@ -113,12 +128,20 @@ class JsLanguage(Language):
             def report(k: int, result: CommandResult, positions=positions, timeout=limits.run_timeout) -> None:
                 verdicts.decide(positions[k], js_verdict(result, timeout))
 
-            commands = [Command([self.node, "test.js"], limits.run_timeout, {"test.js": programs[i].source})
-                        for i in positions]  # fmt: skip
+            commands = [
+                Command([self.node, "test.js"], limits.run_timeout, {"test.js": programs[i].source}) for i in positions
+            ]
             group_dir = workdir / f"group{group}"
             group_dir.mkdir()
-            run_each(commands, sandbox=sandbox, workdir=group_dir, limits=limits, env=env, read_only_paths=mounts,
-                     on_result=report)  # fmt: skip
+            run_each(
+                commands,
+                sandbox=sandbox,
+                workdir=group_dir,
+                limits=limits,
+                env=env,
+                read_only_paths=mounts,
+                on_result=report,
+            )
         # the batch gave no answer for it: alone, as always
         return verdicts.finish_alone(self, programs, workdir, sandbox, cache_dir)
 
