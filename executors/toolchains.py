@@ -18,7 +18,7 @@ from .runtime.compiled import find_tool, tool_output
 from .runtime.language import Language, ToolReport
 from .types import VERDICT_RULES_VERSION
 
-_prepared: dict[tuple[str, str], str] = {}
+_prepared: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}  # -> (fingerprint, tools found with versions)
 _lock = threading.Lock()
 
 
@@ -43,11 +43,24 @@ def prepare_languages(names: Iterable[str], cache_dir: Path) -> dict[str, str]:
         with _lock:
             if key not in _prepared:
                 _prepared[key] = _prepare_one(get_language(name), Path(cache_dir))
-            fingerprints[name] = _prepared[key]
+            fingerprints[name] = _prepared[key][0]
     return fingerprints
 
 
-def _prepare_one(language: Language, cache_dir: Path) -> str:
+def toolchain_versions(name: str, cache_dir: Path) -> dict[str, str]:
+    """The tools and versions ``check`` found for ``name``: those of its preparation in this process, else a
+    fresh check (``{}`` when the language cannot even be checked)."""
+    with _lock:
+        prepared = _prepared.get((name, str(Path(cache_dir).resolve())))
+    if prepared is not None:
+        return dict(prepared[1])
+    try:
+        return dict(get_language(name).check(Path(cache_dir)).found)
+    except Exception:  # a missing or broken language module: nothing to record
+        return {}
+
+
+def _prepare_one(language: Language, cache_dir: Path) -> tuple[str, dict[str, str]]:
     cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         language.prepare(cache_dir)
@@ -57,7 +70,7 @@ def _prepare_one(language: Language, cache_dir: Path) -> str:
     report = language.check(cache_dir)
     if not report.ok:
         raise ToolchainMissing(language.name, _missing_message(report))
-    return fingerprint(language, report, cache_dir)
+    return fingerprint(language, report, cache_dir), dict(report.found)
 
 
 def _missing_message(report: ToolReport, cause: str = "") -> str:

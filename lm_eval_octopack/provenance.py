@@ -68,11 +68,12 @@ def _machine_provenance() -> dict[str, Any]:
 
 @functools.cache
 def _toolchain_versions(language: str) -> tuple[tuple[str, str], ...]:
-    """The tools ``doctor`` finds for ``language`` (once per process: each check runs the toolchain)."""
-    from lm_eval_octopack.executors import doctor
+    """The tools the run's preparation found for ``language`` (checked afresh, once per process, if it was not
+    prepared here: each check runs the toolchain)."""
+    from lm_eval_octopack.executors.store import default_cache_dir
+    from lm_eval_octopack.executors.toolchains import toolchain_versions
 
-    reports = [report for report in doctor([language]) if report.language == language]
-    return tuple(sorted(reports[0].found.items())) if reports else ()
+    return tuple(sorted(toolchain_versions(language, default_cache_dir()).items()))
 
 
 def data_file_hashes(data_dir: str, languages: Iterable[str]) -> dict[str, str]:

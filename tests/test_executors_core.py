@@ -280,6 +280,30 @@ def test_missing_toolchain_fails_before_anything_runs(backend):
         forget_prepared()
 
 
+def test_toolchain_versions_reuse_the_preparation_check(tmp_path):
+    from lm_eval_octopack.executors.toolchains import prepare_languages, toolchain_versions
+
+    class CountingPython(PythonLanguage):
+        checks = 0
+
+        def check(self, cache_dir):
+            CountingPython.checks += 1
+            return super().check(cache_dir)
+
+    register_language(CountingPython())
+    forget_prepared()
+    try:
+        assert toolchain_versions("python", tmp_path)["python"].startswith(f"{sys.version_info[0]}.")  # unprepared
+        assert CountingPython.checks == 1
+        prepare_languages(["python"], tmp_path)
+        checks_after_preparing = CountingPython.checks
+        assert toolchain_versions("python", tmp_path) == toolchain_versions("python", tmp_path / ".")
+        assert CountingPython.checks == checks_after_preparing  # the preparation's report, no second check
+    finally:
+        unregister_language("python")
+        forget_prepared()
+
+
 def test_doctor_reports_tools_and_renders(tmp_path):
     reports = doctor(["python", "js"], cache_dir=tmp_path)
     by_language = {r.language: r for r in reports}
