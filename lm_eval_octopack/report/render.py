@@ -160,6 +160,17 @@ def heldout_layout(report: Report) -> dict[str, Any]:
 # --------------------------------------------------------------------------- console
 
 
+def _rich_table(title: str, header: list[str], body: list[list[str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in header:
+        table.add_column(name)
+    for line in body:
+        table.add_row(*line)
+    return table
+
+
 def render_console(report: Report, compare: list[str] = (), console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -179,12 +190,7 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
     if limited_note(report):
         console.print(limited_note(report), style="bold yellow", markup=False)
     for title, header, body in _breakdown_sections(report):
-        table = Table(title=title)
-        for name in header:
-            table.add_column(name)
-        for line in body:
-            table.add_row(*line)
-        console.print(table)
+        console.print(_rich_table(title, header, body))
     if report.generation_only:
         console.print(f"Generation only (no score): {', '.join(sorted(report.generation_only))}")
     heldout = _heldout(report, "console")
@@ -192,12 +198,7 @@ def render_console(report: Report, compare: list[str] = (), console: Any = None)
         console.print(heldout)
     sections, notes = _provenance_parts(report)
     for title, header, body in sections:
-        table = Table(title=title)
-        for name in header:
-            table.add_column(name)
-        for line in body:
-            table.add_row(*line)
-        console.print(table)
+        console.print(_rich_table(title, header, body))
     for note in notes:
         console.print(note, markup=False, highlight=False)
 
