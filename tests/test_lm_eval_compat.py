@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from plain_lm_eval import selfcheck_argv
 
 from lm_eval_octopack import _hook, lm_eval_compat, plugin, tasks_dir
 from lm_eval_octopack.data import MINI_DATA_DIR
@@ -236,23 +237,14 @@ def test_17_and_provenance_a_plain_lm_eval_run_records_it_in_its_results_file(tm
     }
     env.pop("LM_EVAL_OCTOPACK_NO_HOOK", None)
     completed = subprocess.run(
-        [
+        selfcheck_argv(
             Path(sys.prefix) / "bin" / "lm_eval",
-            "--model",
-            "octopack-reference",
-            "--model_args",
-            "pretrained=selfcheck,solution=canonical",
-            "--tasks",
-            "humanevalfix-python",
-            "--limit",
-            "2",
+            ["humanevalfix-python"],
+            tmp_path / "out",
             "--metadata",
             json.dumps({"data_dir": str(MINI_DATA_DIR)}),
-            "--confirm_run_unsafe_code",
-            "--output_path",
-            str(tmp_path / "out"),
             "--log_samples",
-        ],
+        ),
         cwd=tmp_path,
         env=env,
         capture_output=True,

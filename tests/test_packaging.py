@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from plain_lm_eval import selfcheck_argv
 from wheel_build import REPO_ROOT, built_wheel
 
 #: source root in the repository -> where it installs
@@ -88,20 +89,7 @@ def test_editable_install_has_the_hook_and_plain_lm_eval_runs_our_task(humaneval
     env = {**os.environ, "OCTOPACK_DATA_DIR": str(humanevalpack_dir), "OCTOPACK_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("LM_EVAL_OCTOPACK_NO_HOOK", None)
     result = subprocess.run(
-        [
-            Path(sys.prefix) / "bin" / "lm_eval",
-            "--model",
-            "octopack-reference",
-            "--model_args",
-            "pretrained=selfcheck,solution=canonical",
-            "--tasks",
-            "humanevalfix-python",
-            "--limit",
-            "2",
-            "--confirm_run_unsafe_code",
-            "--output_path",
-            tmp_path / "out",
-        ],
+        selfcheck_argv(Path(sys.prefix) / "bin" / "lm_eval", ["humanevalfix-python"], tmp_path / "out"),
         cwd=tmp_path,
         env=env,
         capture_output=True,

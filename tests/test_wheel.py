@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from plain_lm_eval import selfcheck_argv
 from wheel_build import built_wheel
 
 from lm_eval_octopack import language_facts
@@ -107,20 +108,7 @@ def test_plain_lm_eval_cli_scores_one_task_per_language(wheel_venv, prepared_cac
     tasks = [f"humanevalfix-{lang}" for lang in LANGUAGES]
     env = _env(prepared_cache, OCTOPACK_DATA_DIR=str(humanevalpack_dir))
     result = _run(
-        [
-            wheel_venv / "bin" / "lm_eval",
-            "--model",
-            "octopack-reference",
-            "--model_args",
-            "pretrained=selfcheck,solution=canonical",
-            "--tasks",
-            ",".join(tasks),
-            "--limit",
-            "2",
-            "--confirm_run_unsafe_code",
-            "--output_path",
-            tmp_path / "out",
-        ],
+        selfcheck_argv(wheel_venv / "bin" / "lm_eval", tasks, tmp_path / "out"),
         cwd=tmp_path,
         env=env,
     )
