@@ -5,7 +5,10 @@
 result store, and hands the rest to the backend's ``execute(programs, on_result)``. Each verdict is stored as soon
 as it is known (``error`` verdicts never: the harness failed, not the program). A timeout runs once more, alone,
 before it is reported or stored (a loaded machine must not fix a timeout for good; ``OCTOPACK_RETRY_TIMEOUTS=0``
-turns that off). The front shows the progress display and keeps a ``RunSummary`` of each run.
+turns that off). On a backend whose ``rerun_slots`` is above 0 (local, Ray) that re-run starts as soon as the
+first timeout verdict arrives, in a thread of its own, into the same pool of cores as the rest of the run, so a
+hang never keeps a core idle that a re-run could use; other backends re-run their timeouts after the first pass.
+The front shows the progress display and keeps a ``RunSummary`` of each run.
 
 Stopping: once a verdict cannot be recorded (a failing store) or the run is interrupted (Ctrl-C), nothing more is
 recorded, ``stopping`` is set, and the backend must start no command any more, stop what runs and re-raise; the
@@ -23,6 +26,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +104,14 @@ class Backend(ABC):
         given) is called with the programs a job starts on. If ``on_result`` raises or the caller is
         interrupted, stop everything still running and re-raise; start no command once ``stopping`` is set."""
 
+    def rerun_slots(self) -> int:
+        """How many timeout re-runs may run at once in threads of their own while the first pass runs: each is an
+        ``execute([program], on_result, alone=True)`` call made concurrently with the others and with the first
+        pass. A backend that returns more than 0 promises that concurrent ``execute`` calls share one pool of
+        cores (never more programs at once than it has workers) and that each one stops once ``stopping`` is set,
+        by whichever call. 0 (the default): the timeouts run again after the first pass, in one call."""
+        return 0
+
     def prepare(self, languages: Iterable[str]) -> dict[str, str]:
         """Prepare the toolchains (raises ``ToolchainMissing`` before anything runs); language -> fingerprint."""
         return prepare_languages(languages, self.cache_dir)
@@ -147,24 +159,63 @@ class _Run:
         self.display = display
         self.lock = threading.Lock()
         self.failure: BaseException | None = None
-        self.timed_out: list[Program] = []
+        self.timed_out: list[Program] = []  # first-try timeouts left for a second pass (no rerun_slots)
+        self.on_start: OnStart | None = None
+        self.rerun_at_once = False  # re-run each timeout as it is seen (the backend's rerun_slots > 0)
+        self.reruns: ThreadPoolExecutor | None = None
+        self.rerun_futures: list[Future] = []
 
     def execute(self, pending: list[Program]) -> None:
         if not pending:
             return
-        self.backend.stopping.clear()
-        on_start = self._started if self.display.enabled else None  # digests cost ~50 us: only for a display
+        stopping = self.backend.stopping
+        stopping.clear()
+        self.on_start = self._started if self.display.enabled else None  # digests cost ~50 us: only for a display
+        slots = self.backend.rerun_slots() if self.backend.retry_timeouts else 0
+        self.rerun_at_once = slots > 0
+        if self.rerun_at_once:
+            self.reruns = ThreadPoolExecutor(slots, thread_name_prefix="octopack-rerun")
         try:
-            self.backend.execute(pending, self._unless_stopping(self._first_try), on_start=on_start)
+            self._first_pass(pending)
             if self.timed_out:
-                self.backend.execute(self.timed_out, self._unless_stopping(self._record), alone=True, on_start=on_start)
+                self.backend.execute(
+                    self.timed_out, self._unless_stopping(self._record), alone=True, on_start=self.on_start
+                )
         except Interrupted:
             if self.failure is not None:
                 raise self.failure from None  # the cause, not a job that saw the run stopping
             raise
         except BaseException:
-            self.backend.stopping.set()
+            stopping.set()
             raise
+
+    def _first_pass(self, pending: list[Program]) -> None:
+        """The backend's pass over ``pending``, then the re-runs it started, all finished (or stopped)."""
+        try:
+            self.backend.execute(pending, self._unless_stopping(self._first_try), on_start=self.on_start)
+        except BaseException:
+            self.backend.stopping.set()  # the re-runs in flight stop too
+            self._close_reruns()
+            raise
+        try:
+            for future in self._close_reruns():
+                future.result()  # a re-run's failure (its store, the run stopping) is the run's
+        except BaseException:
+            self.backend.stopping.set()
+            self._close_reruns()  # Ctrl-C while waiting: the re-runs stop before it propagates
+            raise
+
+    def _close_reruns(self) -> list[Future]:
+        """No more re-runs start; wait for those submitted. Returns them."""
+        with self.lock:
+            pool, self.reruns = self.reruns, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+        wait(self.rerun_futures)
+        return self.rerun_futures
+
+    def _rerun(self, program: Program) -> None:
+        self.backend.execute([program], self._unless_stopping(self._record), alone=True, on_start=self.on_start)
 
     def _started(self, programs: Sequence[Program]) -> None:
         with self.lock:
@@ -173,20 +224,31 @@ class _Run:
     def _first_try(self, program: Program, verdict: Verdict) -> None:
         if verdict.status == "timeout" and self.backend.retry_timeouts:
             with self.lock:
-                self.timed_out.append(program)
+                if self.rerun_at_once and self.reruns is None:  # closed: the first pass is stopping
+                    raise Interrupted("the run is stopping")
                 self.summary.reruns += 1
                 self.summary.timeout_seconds += verdict.seconds
                 self.display.finished(program)
+                if self.rerun_at_once:
+                    self.rerun_futures.append(self.reruns.submit(self._rerun, program))
+                else:
+                    self.timed_out.append(program)
         else:
             self._record(program, verdict)
 
     def _record(self, program: Program, verdict: Verdict) -> None:
         verdict = storable(verdict)
         with self.lock:
+            if self.backend.stopping.is_set():  # another thread's verdict could not be recorded meanwhile
+                raise Interrupted("the run is stopping")
             self.verdicts[program.digest] = verdict
             store = self.backend.store
             if store is not None and verdict.status != "error":  # harness errors are retried next time
-                store.put(program.digest, verdict, self.fingerprints[program.language], program.language)
+                try:
+                    store.put(program.digest, verdict, self.fingerprints[program.language], program.language)
+                except BaseException as failure:
+                    self._fail(failure)  # before the lock is let go: no other verdict is recorded after this
+                    raise
             self.summary.executed += 1
             if verdict.status == "timeout":
                 self.summary.timeouts += 1
@@ -202,12 +264,17 @@ class _Run:
             try:
                 on_result(program, verdict)
             except BaseException as failure:
-                if not stopping.is_set():
-                    self.failure = failure
-                stopping.set()  # a store that cannot write stops the run: nothing else may start
+                self._fail(failure)
                 raise
 
         return report
+
+    def _fail(self, failure: BaseException) -> None:
+        """A verdict could not be recorded: the run stops (nothing else may start) and ``failure`` is its cause
+        unless it was already stopping."""
+        if not self.backend.stopping.is_set():
+            self.failure = failure
+        self.backend.stopping.set()
 
 
 def storable(verdict: Verdict) -> Verdict:

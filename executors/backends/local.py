@@ -3,8 +3,11 @@
 Threads suffice: every program runs in its own sandboxed process, the thread only waits on it. Dedup, the result
 store, toolchain preparation, progress and the timeout re-run are the front's (``executors/front.py``); this module
 only dispatches programs to the cores. A batch stuck behind a slow program hands the programs behind it to an idle
-core (``batch_server``). When the run stops (Ctrl-C, a failing store) no command starts any more, the running
-sandboxes are killed, and the exception propagates.
+core (``batch_server``). ``execute`` may be called from several threads at once (the front re-runs each timeout
+as soon as it is seen): all calls share the backend's one ``Cores``, so no more programs run at once than there
+are workers, and a re-run (``alone``) takes the next free core before queued first-pass jobs. When the run stops
+(Ctrl-C, a failing store, in any call) no command starts any more, every call kills the running sandboxes, and
+the exception propagates.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..store import ensure_writable_dir
 from ..types import Program, Verdict, excerpt
 
 STOP_PATIENCE_SECONDS = 5.0  # how long an interrupted run waits for its running jobs after killing their processes
+STOP_POLL_SECONDS = 0.1  # how often a waiting call looks whether another call stopped the run
 
 log = logging.getLogger(__name__)
 
@@ -81,40 +85,72 @@ class LocalBackend(Backend):
         self.batch_size = None if batch_size is None else max(1, batch_size)
         self.scratch = Path(scratch_dir).absolute() if scratch_dir is not None else self.cache_dir / "scratch"
         self._running_sandbox = _StoppableSandbox(self.sandbox, self.stopping)
+        self.cores = Cores(self.workers)  # shared by concurrent ``execute`` calls
+        self._calls = 0
+        self._calls_lock = threading.Lock()
+
+    def rerun_slots(self) -> int:
+        """``front.Backend.rerun_slots``: concurrent calls share ``self.cores``."""
+        return self.workers
 
     def execute(
         self, programs: Sequence[Program], on_result: OnResult, alone: bool = False, on_start: OnStart | None = None
     ) -> None:
-        """``front.Backend.execute``: jobs on a pool of ``workers`` threads, each holding a core while it runs.
-        An exception (KeyboardInterrupt included) stops every running job before it propagates."""
+        """``front.Backend.execute``: jobs on a pool of ``workers`` threads, each holding one of the backend's
+        cores while it runs (``alone`` jobs first). An exception (KeyboardInterrupt included), or the run
+        stopping in another call, stops every running job before it propagates."""
         if not programs:
             return
         ensure_writable_dir(self.scratch, "scratch directory")
         jobs = list(self._jobs(programs, alone))
-        cores = Cores(self.workers)
-        self.stopping.clear()
+        cores = self.cores
 
         def on_a_core(job: _Job) -> None:
-            with cores.held():
+            with cores.held(first=alone):
                 BACKEND_CORES.set(cores)  # a batch stuck behind a slow program may borrow an idle core
                 if on_start is not None:
                     on_start(job.programs)
                 self._run_job(job, on_result)
 
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="octopack-exec")
+        pool = ThreadPoolExecutor(min(self.workers, len(jobs)), thread_name_prefix="octopack-exec")
         running: set[Future] = set()
-        try:
-            for job in jobs:  # keep the queue short so an interrupt does not wait for thousands of jobs
-                running.add(pool.submit(contextvars.copy_context().run, on_a_core, job))
-                if len(running) >= 2 * self.workers:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    _raise_failures(done)
-            done, running = wait(running)
-            _raise_failures(done)
-        except BaseException:
-            self._stop(pool, running)
-            raise
+        with self._call():
+            try:
+                for job in jobs:  # keep the queue short so an interrupt does not wait for thousands of jobs
+                    running.add(pool.submit(contextvars.copy_context().run, on_a_core, job))
+                    if len(running) >= 2 * self.workers:
+                        running = self._wait(running, FIRST_COMPLETED)
+                self._wait(running)
+            except BaseException:
+                self._stop(pool, running)
+                raise
         pool.shutdown()
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """One ``execute`` call; the first of concurrent calls starts a new run (clears ``stopping``), the
+        others join it and never clear a stop in progress."""
+        with self._calls_lock:
+            if self._calls == 0:
+                self.stopping.clear()
+            self._calls += 1
+        try:
+            yield
+        finally:
+            with self._calls_lock:
+                self._calls -= 1
+
+    def _wait(self, running: set[Future], return_when: str = "ALL_COMPLETED") -> set[Future]:
+        """Wait as ``concurrent.futures.wait`` does, raising a job's failure, or ``Interrupted`` once another call
+        stopped the run. Returns the futures still running."""
+        while running:
+            done, running = wait(running, timeout=STOP_POLL_SECONDS, return_when=return_when)
+            _raise_failures(done)
+            if done and return_when == FIRST_COMPLETED:
+                break
+            if self.stopping.is_set():
+                raise Interrupted("the run is stopping")
+        return running
 
     def _stop(self, pool: ThreadPoolExecutor, running: set[Future]) -> None:
         """No command starts any more; kill the running ones and wait (bounded) for their jobs to return."""

@@ -1,6 +1,8 @@
 """The Ray backend: shards of programs run as ``@ray.remote`` tasks across a cluster.
 
 The driver is the front (dedup, store, preparation, progress, the timeout re-run); this module only ships shards.
+The front re-runs each timeout as soon as it is seen, a one-program shard submitted from a thread of its own while
+the first pass goes on; Ray schedules it by ``num_cpus`` like any shard, so it waits for a free CPU.
 Every shard goes through the same ``LocalBackend`` code path inside the worker (toolchain preparation on that
 node, sandbox, per-program scratch dirs), so verdicts are identical to a local run. Each node needs the
 toolchains (``executors/install_toolchains.sh``) and this package installed.
@@ -13,11 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import Interrupted
 from ..front import Backend, OnResult, OnStart, StoreOption, open_store
 from ..store import default_cache_dir
 from ..types import Program, Verdict
 from .local import LocalBackend
 
+STOP_POLL_SECONDS = 0.1  # how often a waiting call looks whether another call stopped the run
 RAY_MISSING = "the ray backend needs Ray: `pip install 'lm-eval-octopack[ray]'` (or `pip install ray`)"
 
 
@@ -66,11 +70,19 @@ class RayBackend(Backend):
         self.worker_cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.init_options = init_options or {}
 
+    def rerun_slots(self) -> int:
+        """``front.Backend.rerun_slots``: as many re-runs at once as the cluster has shards' worth of CPUs (Ray
+        queues the rest of the tasks)."""
+        ray = _import_ray()
+        self._connect(ray)
+        return max(1, int(ray.cluster_resources().get("CPU", 1)) // self.workers_per_shard)
+
     def execute(
         self, programs: Sequence[Program], on_result: OnResult, alone: bool = False, on_start: OnStart | None = None
     ) -> None:
         """``front.Backend.execute``: one remote task per shard, verdicts reported as each shard completes
-        (Ray does not say when a task starts, so ``on_start`` is not called)."""
+        (Ray does not say when a task starts, so ``on_start`` is not called). Safe to call from several threads;
+        each call cancels its shards once the run stops, in it or in another call."""
         if not programs:
             return
         ray = _import_ray()
@@ -86,7 +98,11 @@ class RayBackend(Backend):
         in_flight = {remote.remote(shard, options): shard for shard in shards}
         try:
             while in_flight:
-                done, _ = ray.wait(list(in_flight), num_returns=1)
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=STOP_POLL_SECONDS)
+                if self.stopping.is_set():
+                    raise Interrupted("the run is stopping")
+                if not done:
+                    continue
                 shard = in_flight.pop(done[0])
                 for program, verdict in zip(shard, ray.get(done[0]), strict=True):
                     on_result(program, verdict)

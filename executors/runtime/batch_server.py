@@ -48,28 +48,36 @@ POLL_SECONDS = 0.1
 
 
 class Cores:
-    """The backend's cores: each running job holds one; a batch may borrow one that nobody holds."""
+    """The backend's cores: each running job holds one; a batch may borrow one that nobody holds or waits for."""
 
     def __init__(self, total: int):
         self.total = total
         self._busy = 0
+        self._first_waiting = 0  # ``held(first=True)`` callers waiting: they get the next free core
         self._changed = threading.Condition()
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold a core for the duration (waits while all are busy, e.g. lent to a batch)."""
+    def held(self, first: bool = False) -> Iterator[None]:
+        """Hold a core for the duration (waits while all are busy, e.g. lent to a batch). ``first``: before
+        every waiter that is not (the re-run of a timeout before queued jobs)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._busy < self.total)
+            self._first_waiting += first
+            try:
+                self._changed.wait_for(lambda: self._busy < self.total and (first or not self._first_waiting))
+            finally:
+                self._first_waiting -= first
             self._busy += 1
+            if first:
+                self._changed.notify_all()  # the others may go now if a core is still free
         try:
             yield
         finally:
             self.give_back()
 
     def lend(self) -> bool:
-        """Take an idle core if there is one; the borrower calls ``give_back``."""
+        """Take an idle core if there is one and no ``first`` job waits for it; the borrower calls ``give_back``."""
         with self._changed:
-            if self._busy >= self.total:
+            if self._busy >= self.total or self._first_waiting:
                 return False
             self._busy += 1
             return True
