@@ -104,6 +104,7 @@ class ServerSpec:
     read_only_paths: Sequence[Path] = ()
     preload: bool = True  # import the HumanEvalPack helper modules before the first job (Python programs)
     jobs_in_tmp: bool = False  # per-job directories under the sandbox's private /tmp instead of the server's
+    zygote: dict | None = None  # {"argv", "preload"}: a warm process that forks each command (JavaScript)
     report_bytes_per_job: int = 2048
 
 
@@ -232,6 +233,7 @@ class _Batch:
             "scratch": scratch,
             "isolated": isolated,
             "preload": spec.preload,
+            "zygote": spec.zygote,
             "limit_file": str(control / "limit"),
         }
         (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

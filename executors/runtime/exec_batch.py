@@ -46,13 +46,15 @@ def run_each(
     env: dict[str, str] | None = None,
     read_only_paths: Sequence[Path] = (),
     on_result: Callable[[int, CommandResult], None] | None = None,
+    zygote: dict | None = None,
 ) -> dict[int, CommandResult]:
     """Run ``commands`` one after another in one sandbox; position -> result for those that finished.
 
     Each server works in a fresh directory under ``workdir``, emptied after each command: pass what the
     commands need (binaries) as ``read_only_paths``, outside ``workdir``. A server that stops early is replaced
     for the commands after the one it was running; that one, and everything if no server starts, is left out.
-    Commands stuck behind a slow one may move to an idle core (``batch_server``)."""
+    Commands stuck behind a slow one may move to an idle core (``batch_server``). ``zygote`` (``{"argv",
+    "preload"}``, see ``forkserver.Zygote``): a warm process forks each command instead of a fork and exec."""
     spec = ServerSpec(
         interpreter=PYTHON.interpreter,
         sandbox=sandbox,
@@ -62,6 +64,7 @@ def run_each(
         read_only_paths=[*read_only_paths, *PYTHON.interpreter_paths()],
         preload=False,
         report_bytes_per_job=REPORT_BYTES_PER_COMMAND,
+        zygote=zygote,
     )
     jobs = [{"argv": c.argv, "files": c.files, "timeout": c.timeout, "cap": limits.max_output_bytes} for c in commands]
     return serve(jobs, spec, workdir, on_result).records

@@ -36,8 +36,17 @@ of a compiled one): a job with ``argv`` is forked and exec'd in a fresh working 
 ``files``, with its standard output and error captured (the first ``cap`` bytes of each, the rest counted),
 and killed with everything it started at its deadline, exactly as the sandbox treats a single command.
 
+A *zygote* (JavaScript: ``languages/js_support/zygote.c``) replaces the fork and exec of each command: a warm
+node, started once by this server, forks a fresh process per program, which this server adopts (it is pid 1, or
+a child subreaper outside a sandbox) and supervises exactly like an exec'd command. The zygote is spared by the
+clean-up between jobs; a zygote that is gone, stopped or does not answer is replaced once, then this server
+falls back to fork and exec. A program can also change another same-uid process's resource limits, nice value,
+CPU affinity or scheduling policy (``prlimit``, ``setpriority``, ...): this server checks its own before each job
+(and the zygote its own before each fork), and exits when one changed.
+
 Protocol: the key (hex, one line) on standard input; the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
-first holds the per-program working directories], "isolated": bool, "preload": bool, "limit_file": path}``
+first holds the per-program working directories], "isolated": bool, "preload": bool, "limit_file": path,
+"zygote": {"argv": [str], "preload": path} (optional)}``
 where a job is ``{"source": str, "timeout": float, "cpu_seconds": int}`` (Python) or ``{"argv": [str], "files": {name:
 text}, "timeout": float, "cpu_seconds": int, "cap": int}`` (a command). On standard output the server writes
 lines ``<hex HMAC-SHA256 of the JSON> <JSON>``: one ``{"start": i}`` before job i and after it ``{"index": i, "status": ..., "detail": ...,
@@ -118,6 +127,7 @@ BLOCKED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 DETAIL_LIMIT = 800
 KILL_PATIENCE = 5.0
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 STREAM_EXCERPT = 4096  # bytes of each captured stream a command's report carries
 FLOOD_FACTOR = 16  # as the sandbox: keep reading (and discarding) up to this many times the cap, then kill
 MAX_FD = 1 << 16
@@ -257,20 +267,26 @@ def main():
         scratch = [*scratch, MQUEUE_DIR]  # unlinking a queue's file there removes the queue
     keep = mounted_paths(scratch)
     limit_file = manifest.get("limit_file")
+    zygote = Zygote(manifest["zygote"], devnull) if manifest.get("zygote") else None
+    state = process_state()
     for index, job in enumerate(manifest["programs"]):
         if limit_file and index >= read_limit(limit_file):
             break  # the harness gave the jobs from here on to another server
+        if process_state() != state:
+            sys.exit(
+                "a program changed this server's resource limits or scheduling; the harness starts a fresh sandbox"
+            )
         emit({"start": index})
         cwd = os.path.join(scratch[0], f"run{index}")
         os.mkdir(cwd)
         if "argv" in job:
-            child, record = supervise_command(job, devnull, cwd)
+            child, record = supervise_command(job, devnull, cwd, zygote)
         else:
             child, (status, detail, seconds) = supervise(job, devnull, cwd)
             record = {"status": status, "detail": detail, "seconds": seconds}
         emit({"index": index, **record})
         # Outside a sandbox there is no private pid namespace: only the child's own group may be killed.
-        stopped = kill_strays() if isolated else kill_group(child)
+        stopped = kill_strays(spared=zygote.pids() if zygote else ()) if isolated else kill_group(child)
         ipc_gone = remove_sysv_ipc() if isolated else True  # outside a sandbox the host's IPC objects are not ours
         if not (stopped and ipc_gone and all(empty_dir(d, keep) for d in scratch)):
             sys.exit("could not clean up after a program; the harness starts a fresh sandbox")
@@ -313,31 +329,18 @@ def parse_report(report, nonce):
     return (status, detail) if status in STATUSES else None
 
 
-def supervise_command(job, devnull, cwd):
-    """Fork and exec one command in `cwd`: (child pid, its report). The child leads its own process group."""
+def supervise_command(job, devnull, cwd, zygote=None):
+    """Fork and exec one command in `cwd` (or have the zygote fork it): (child pid, its report). The child
+    leads its own process group."""
     for name, text in job.get("files", {}).items():
         with open(os.path.join(cwd, name), "w", encoding="utf-8") as f:
             f.write(text)
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            scrub_key()
-            os.setsid()
-            import resource
-
-            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-            for fd, target in ((devnull, 0), (out_write, 1), (err_write, 2)):
-                os.dup2(fd, target)
-            os.closerange(3, 1 << 16)
-            os.chdir(cwd)
-            os.execv(job["argv"][0], job["argv"])
-        finally:
-            os._exit(127)
+    pid = zygote.fork_program(job, cwd, (devnull, out_write, err_write)) if zygote else None
+    if pid is None:
+        pid = exec_command(job, devnull, cwd, out_write, err_write)
     os.close(out_write)
     os.close(err_write)
     streams, exit_status, timed_out = capture_until_exit(pid, (out_read, err_read), start + job["timeout"], job["cap"])
@@ -363,6 +366,127 @@ def supervise_command(job, devnull, cwd):
         "truncated": out["total"] > job["cap"] or err["total"] > job["cap"],
     }
     return pid, record
+
+
+def exec_command(job, devnull, cwd, out_write, err_write):
+    """Fork a child that execs the job's argv in `cwd` with its own session and CPU limit: its pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            scrub_key()
+            os.setsid()
+            import resource
+
+            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+            cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            for fd, target in ((devnull, 0), (out_write, 1), (err_write, 2)):
+                os.dup2(fd, target)
+            os.closerange(3, 1 << 16)
+            os.chdir(cwd)
+            os.execv(job["argv"][0], job["argv"])
+        finally:
+            os._exit(127)
+    return pid
+
+
+class Zygote:
+    """The manifest's zygote (``{"argv", "preload"}``): a warm node that forks each program's process for us.
+
+    ``fork_program`` returns the program's pid, adopted by this server, or None when there is no usable zygote
+    (the caller then forks and execs). A zygote that is gone or stopped, or that does not answer in time, is
+    killed and started again once; after that this server stops using one."""
+
+    ANSWER_SECONDS = 10.0  # a node start on a loaded machine, or one fork
+
+    def __init__(self, spec, devnull):
+        self.spec, self.devnull = spec, devnull
+        self.pid, self.control, self.starts = None, None, 0
+
+    def pids(self):
+        return (self.pid,) if self.pid else ()
+
+    def fork_program(self, job, cwd, fds):
+        if self.pid is not None and not self.healthy():
+            self.stop()
+        if self.pid is None and not self.start():
+            return None
+        import socket
+
+        message = f"{job['cpu_seconds']}\0{cwd}\0{os.path.join(cwd, job['argv'][-1])}\0".encode()
+        try:
+            socket.send_fds(self.control, [message], list(fds))
+            answer = self.answer()
+        except OSError:
+            answer = None
+        if answer is None or answer <= 0:
+            self.stop()
+            return None
+        return answer
+
+    def start(self):
+        if self.starts >= 2:
+            return False
+        self.starts += 1
+        import ctypes
+        import socket
+
+        if os.getpid() != 1 and ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            return False  # the programs' processes could not be adopted
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                scrub_key()
+                for fd, target in ((self.devnull, 0), (self.devnull, 1), (self.devnull, 2), (theirs.fileno(), 3)):
+                    os.dup2(fd, target)
+                os.closerange(4, MAX_FD)
+                os.chdir("/")
+                os.execve(self.spec["argv"][0], self.spec["argv"], {**os.environ, "LD_PRELOAD": self.spec["preload"]})
+            finally:
+                os._exit(127)
+        theirs.close()
+        self.pid, self.control = pid, ours
+        if self.answer() != 0:  # its "ready"
+            self.stop()
+            return False
+        return True
+
+    def answer(self):
+        ready, _, _ = select.select([self.control], [], [], self.ANSWER_SECONDS)
+        if not ready:
+            return None
+        try:
+            return int(self.control.recv(64))
+        except (OSError, ValueError):
+            return None
+
+    def healthy(self):
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] in (b"S", b"R")
+        except (OSError, IndexError):
+            return False
+
+    def stop(self):
+        if self.control is not None:
+            self.control.close()
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        self.pid, self.control = None, None
+
+
+def process_state():
+    """What a program with this server's uid could change about it from outside (``prlimit``,
+    ``setpriority``, ``sched_setaffinity``, ``sched_setscheduler``), and what its next child would inherit."""
+    import resource
+
+    limits = tuple(resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_"))
+    return limits, os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0), os.sched_getscheduler(0)
 
 
 def capture_until_exit(pid, fds, deadline, cap):
@@ -445,10 +569,10 @@ def kill_group(pgid):
     return True
 
 
-def kill_strays():
-    """SIGKILL every process of this pid namespace except its init (1) and this server."""
+def kill_strays(spared=()):
+    """SIGKILL every process of this pid namespace except its init (1), this server and ``spared``."""
     deadline = time.monotonic() + KILL_PATIENCE
-    while strays := living_strays():
+    while strays := living_strays(spared):
         for pid in strays:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -461,10 +585,10 @@ def kill_strays():
     return True
 
 
-def living_strays():
+def living_strays(spared=()):
     """Other processes of the namespace; as its pid 1 the server also counts zombies, which only it can reap
     (left unreaped, a killed child would still be listed in /proc by the next job)."""
-    mine = {1, os.getpid()}
+    mine = {1, os.getpid(), *spared}
     ignored = (b"X",) if os.getpid() == 1 else (b"Z", b"X")
     strays = []
     for name in os.listdir("/proc"):
