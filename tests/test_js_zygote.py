@@ -121,7 +121,7 @@ ATTACKS = {
     + "const { execSync } = require('child_process');\n"
     + "for (const pid of [...zygotes, '1']) {\n"
     + "  execSync(`prlimit --pid ${pid} --nofile=8:8 --as=50000000:50000000 --nproc=2:2`);\n"
-    + "  execSync(`renice -n 19 -p ${pid} >/dev/null && taskset -p 1 ${pid} >/dev/null`);\n"
+    + "  execSync(`renice -n 19 -p ${pid} >/dev/null && taskset -p 1 ${pid} >/dev/null && ionice -c 3 -p ${pid}`);\n"
     + "}",
 }
 

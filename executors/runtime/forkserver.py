@@ -41,8 +41,8 @@ node, started once by this server, forks a fresh process per program, which this
 a child subreaper outside a sandbox) and supervises exactly like an exec'd command. The zygote is spared by the
 clean-up between jobs; a zygote that is gone, stopped or does not answer is replaced once, then this server
 falls back to fork and exec. A program can also change another same-uid process's resource limits, nice value,
-CPU affinity or scheduling policy (``prlimit``, ``setpriority``, ...): this server checks its own before each job
-(and the zygote its own before each fork), and exits when one changed.
+CPU affinity, scheduling policy or I/O priority (``prlimit``, ``setpriority``, ``ionice``, ...): this server
+checks its own before each job (and the zygote its own before each fork), and exits when one changed.
 
 Protocol: the key (hex, one line) on standard input; the manifest (JSON, deleted once read) is ``{"programs": [job], "scratch": [dirs to empty; the
 first holds the per-program working directories], "isolated": bool, "preload": bool, "limit_file": path,
@@ -128,6 +128,7 @@ DETAIL_LIMIT = 800
 KILL_PATIENCE = 5.0
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+IOPRIO_GET = {"x86_64": 252, "aarch64": 31}  # syscall numbers
 STREAM_EXCERPT = 4096  # bytes of each captured stream a command's report carries
 FLOOD_FACTOR = 16  # as the sandbox: keep reading (and discarding) up to this many times the cap, then kill
 MAX_FD = 1 << 16
@@ -482,11 +483,23 @@ class Zygote:
 
 def process_state():
     """What a program with this server's uid could change about it from outside (``prlimit``,
-    ``setpriority``, ``sched_setaffinity``, ``sched_setscheduler``), and what its next child would inherit."""
+    ``setpriority``, ``sched_setaffinity``, ``sched_setscheduler``, ``ioprio_set``), and what its next child
+    would inherit."""
     import resource
 
     limits = tuple(resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_"))
-    return limits, os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0), os.sched_getscheduler(0)
+    scheduling = os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0), os.sched_getscheduler(0)
+    return limits, scheduling, io_priority()
+
+
+def io_priority():
+    """ioprio_get(IOPRIO_WHO_PROCESS, self), or None where its syscall number is not known here."""
+    number = IOPRIO_GET.get(os.uname().machine)
+    if number is None:
+        return None
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).syscall(number, 1, 0)
 
 
 def capture_until_exit(pid, fds, deadline, cap):

@@ -31,6 +31,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,14 +221,15 @@ static int reseed_math_random(void) {
 static int in_program; /* this process is a program's (forked from the zygote) */
 static pid_t zygote_parent;
 static int exit_code;  /* the code of the program's 'exit' event (setExitCode) */
-static pthread_t threads_of_program[64];
+#define MAX_PROGRAM_THREADS 1024
+static pthread_t threads_of_program[MAX_PROGRAM_THREADS];
 static int thread_count;
 
 int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*run)(void *), void *argument) {
     static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
     if (!real) real = dlsym(RTLD_NEXT, "pthread_create");
     int failed = real(thread, attributes, run, argument);
-    if (!failed && in_program && thread_count < 64) threads_of_program[thread_count++] = *thread;
+    if (!failed && in_program && thread_count < MAX_PROGRAM_THREADS) threads_of_program[thread_count++] = *thread;
     return failed;
 }
 
@@ -278,10 +280,11 @@ static int receive_job(int control, struct job *job) {
 }
 
 /* What another process of our uid could have changed about the zygote (prlimit, setpriority,
-   sched_setaffinity, sched_setscheduler), which every later program would inherit. */
+   sched_setaffinity, sched_setscheduler, ioprio_set), which every later program would inherit. */
 struct process_state {
     struct rlimit limits[RLIM_NLIMITS];
     int priority, policy;
+    long io_priority;
     cpu_set_t cpus;
 };
 
@@ -291,6 +294,7 @@ static void read_process_state(struct process_state *state) {
     errno = 0;
     state->priority = getpriority(PRIO_PROCESS, 0);
     state->policy = sched_getscheduler(0);
+    state->io_priority = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
     sched_getaffinity(0, sizeof state->cpus, &state->cpus);
 }
 
