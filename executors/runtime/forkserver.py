@@ -228,13 +228,7 @@ def child_main(job, report_fd, devnull, cwd, nonce):
     """Run one program and write ``nonce + status + "\\n" + detail`` to ``report_fd`` (the server checks the nonce)."""
     write, exit_now = os.write, os._exit  # the program may overwrite os.* attributes
     try:
-        scrub_key()
-        os.setsid()
-        import resource
-
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        enter_own_session(job["cpu_seconds"])
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
         close_all_but(report_fd)
@@ -369,18 +363,23 @@ def supervise_command(job, devnull, cwd, zygote=None):
     return pid, record
 
 
+def enter_own_session(cpu_seconds):
+    """In a job's forked child, before anything of the job: no key, its own session, its CPU limit."""
+    scrub_key()
+    os.setsid()
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    cpu = cpu_seconds if hard == resource.RLIM_INFINITY else min(cpu_seconds, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+
 def exec_command(job, devnull, cwd, out_write, err_write):
     """Fork a child that execs the job's argv in `cwd` with its own session and CPU limit: its pid."""
     pid = os.fork()
     if pid == 0:
         try:
-            scrub_key()
-            os.setsid()
-            import resource
-
-            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            cpu = job["cpu_seconds"] if hard == resource.RLIM_INFINITY else min(job["cpu_seconds"], hard)
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+            enter_own_session(job["cpu_seconds"])
             for fd, target in ((devnull, 0), (out_write, 1), (err_write, 2)):
                 os.dup2(fd, target)
             os.closerange(3, 1 << 16)
