@@ -129,13 +129,19 @@ ATTACKS = {
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_a_program_cannot_disturb_the_zygote_for_the_programs_after_it(attack: str, zygote_built) -> None:
     """Each attack runs first in its batch, and again later (on a replaced zygote, or after a server that found
-    its own limits changed has stopped: alone); the honest programs behind it keep their verdicts."""
+    its own limits changed has stopped: alone); the honest programs behind it keep their verdicts.
+
+    A batch whose first program was not forked (its server could not use a zygote just then, which costs only
+    time) is run again, at most twice; the attack must be carried out in one of them."""
     honest = [good_program("js") + "\n" * (i + 1) for i in range(3)] + [buggy_program("js", i) for i in range(2)]
-    verdicts = run([ATTACKS[attack], *honest, ATTACKS[attack] + "\n", *honest[:2]], 64)
-    statuses = [v.status for v in verdicts]
+    for _ in range(3):
+        verdicts = run([ATTACKS[attack], *honest, ATTACKS[attack] + "\n", *honest[:2]], 64)
+        statuses = [v.status for v in verdicts]
+        assert statuses[1:6] == ["passed"] * 3 + ["failed"] * 2, [(v.status, v.detail[:200]) for v in verdicts]
+        assert statuses[7:] == ["passed"] * 2
+        if verdicts[0].detail.strip() != "zygotes found: []":
+            break
     assert statuses[0] == "passed", verdicts[0].detail  # the attack was carried out
-    assert statuses[1:6] == ["passed"] * 3 + ["failed"] * 2, [(v.status, v.detail[:200]) for v in verdicts]
-    assert statuses[7:] == ["passed"] * 2
 
 
 def test_without_a_c_compiler_there_is_no_zygote_and_programs_still_run(tmp_path: Path, monkeypatch) -> None:

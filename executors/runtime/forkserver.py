@@ -129,6 +129,7 @@ KILL_PATIENCE = 5.0
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 IOPRIO_GET = {"x86_64": 252, "aarch64": 31}  # syscall numbers
+IOPRIO_CLASS_SHIFT, IOPRIO_CLASS_BE = 13, 2
 STREAM_EXCERPT = 4096  # bytes of each captured stream a command's report carries
 FLOOD_FACTOR = 16  # as the sandbox: keep reading (and discarding) up to this many times the cap, then kill
 MAX_FD = 1 << 16
@@ -332,8 +333,8 @@ def supervise_command(job, devnull, cwd, zygote=None):
             f.write(text)
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
-    start = time.monotonic()
     pid = zygote.fork_program(job, cwd, (devnull, out_write, err_write)) if zygote else None
+    start = time.monotonic()  # waiting for a zygote (its start, or one a program stopped) is not the program's time
     if pid is None:
         pid = exec_command(job, devnull, cwd, out_write, err_write)
     os.close(out_write)
@@ -492,13 +493,18 @@ def process_state():
 
 
 def io_priority():
-    """ioprio_get(IOPRIO_WHO_PROCESS, self), or None where its syscall number is not known here."""
+    """ioprio_get(IOPRIO_WHO_PROCESS, self), or None where its syscall number is not known here. "No class"
+    reads as the best-effort level that the nice value gives it: depending on the kernel, a process reads
+    one or the other from the moment it first does block I/O, with nothing changed."""
     number = IOPRIO_GET.get(os.uname().machine)
     if number is None:
         return None
     import ctypes
 
-    return ctypes.CDLL(None, use_errno=True).syscall(number, 1, 0)
+    value = ctypes.CDLL(None, use_errno=True).syscall(number, 1, 0)
+    if value >= 0 and value >> IOPRIO_CLASS_SHIFT == 0:
+        value = IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT | (os.getpriority(os.PRIO_PROCESS, 0) + 20) // 5
+    return value
 
 
 def capture_until_exit(pid, fds, deadline, cap):

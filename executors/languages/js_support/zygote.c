@@ -295,12 +295,21 @@ static void read_process_state(struct process_state *state) {
     state->priority = getpriority(PRIO_PROCESS, 0);
     state->policy = sched_getscheduler(0);
     state->io_priority = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    if (state->io_priority >= 0 && state->io_priority >> 13 == 0) /* no class: as forkserver.io_priority */
+        state->io_priority = 2L << 13 | (state->priority + 20) / 5;
     sched_getaffinity(0, sizeof state->cpus, &state->cpus);
 }
 
 static void wait_for_idle_task_threads(void) {
     pthread_mutex_lock(&queue_lock);
     while (tasks_running) pthread_cond_wait(&queue_changed, &queue_lock);
+}
+
+static void wait_until_closed(int fd) {
+    char byte;
+    while (read(fd, &byte, 1) < 0 && errno == EINTR) {
+    }
+    close(fd);
 }
 
 /* In the program's process, before any of its code: what `node <main_script>` started by the batch server
@@ -342,10 +351,14 @@ static int fork_program(struct job *job, int control, uv_loop_t *loop, long *pid
     wait_for_idle_task_threads(); /* no task of ours is half-run in a copy */
     pid_t intermediate = fork();
     if (intermediate == 0) {
+        int gate[2]; /* held open by the intermediate process only, until it has exited */
+        if (pipe2(gate, O_CLOEXEC) != 0) _exit(1);
         pid_t program = fork();
         if (program == 0) {
             close(channel[0]);
             close(channel[1]);
+            close(gate[1]);
+            wait_until_closed(gate[0]); /* no program sees, or can signal, a process of the zygote's but it */
             if (become_program(job, control, loop) != 0) _exit(127);
             return 1;
         }
