@@ -91,6 +91,30 @@ def test_a_lent_core_can_split_again(sandbox, workdir):  # noqa: F811
     assert arrived[1] < 2 * SLEEP  # the second sleeper ran beside the first
 
 
+def test_a_batch_waiting_for_its_lent_tail_gives_its_core_to_queued_work(sandbox, workdir):  # noqa: F811
+    """The slow job ends long before the jobs that moved to the lent core: meanwhile, a queued job gets a core."""
+    commands = [Command(["/bin/sleep", "1.5"], LIMITS.run_timeout)]
+    commands += [Command(["/bin/sleep", "0.5"], LIMITS.run_timeout) for _ in range(6)]
+    cores, batch = Cores(2), {}
+    start = time.monotonic()
+
+    def owner() -> None:
+        with cores.held():
+            batch["results"], batch["arrived"] = _run_timed(commands, sandbox, workdir, cores)
+        batch["done"] = time.monotonic() - start
+
+    thread = threading.Thread(target=owner)
+    thread.start()
+    time.sleep(SLOW_AFTER + 0.3)  # the tail has moved to the second core by now
+    with cores.held():  # a queued job: no core is free until the slow job's server is done
+        queued_at = time.monotonic() - start
+    thread.join(30)
+    assert sorted(batch["results"]) == list(range(7))
+    assert all(batch["results"][i].returncode == 0 for i in range(7))
+    assert 1.5 <= queued_at < batch["done"] - 1.0, (queued_at, batch)  # it did not wait for the tail to end
+    assert cores.lend() and cores.lend()  # both cores are free again
+
+
 def test_python_programs_behind_a_hang_finish_on_the_idle_worker(tmp_path, sandbox):  # noqa: F811
     """The local backend, Python's own fork-server mode: one batch, two workers, the first program hangs."""
     limits = Limits(run_timeout=3.0)

@@ -60,6 +60,23 @@ class Cores:
     def held(self, first: bool = False) -> Iterator[None]:
         """Hold a core for the duration (waits while all are busy, e.g. lent to a batch). ``first``: before
         every waiter that is not (the re-run of a timeout before queued jobs)."""
+        self._take(first)
+        try:
+            yield
+        finally:
+            self.give_back()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        """Give the core this thread holds to queued work for the duration (it waits for work that runs on
+        other cores), and take one back, before every queued job, afterwards."""
+        self.give_back()
+        try:
+            yield
+        finally:
+            self._take(first=True)
+
+    def _take(self, first: bool) -> None:
         with self._changed:
             self._first_waiting += first
             try:
@@ -69,10 +86,6 @@ class Cores:
             self._busy += 1
             if first:
                 self._changed.notify_all()  # the others may go now if a core is still free
-        try:
-            yield
-        finally:
-            self.give_back()
 
     def lend(self) -> bool:
         """Take an idle core if there is one and no ``first`` job waits for it; the borrower calls ``give_back``."""
@@ -305,7 +318,8 @@ class _Splitter:
     def __exit__(self, *exc) -> None:
         self.stop_watching()
         if self._rest is not None:
-            self._rest.join()
+            with self.cores.released():  # this server is done: its core may run queued work meanwhile
+                self._rest.join()
         if self._rest_error is not None and exc[0] is None:
             raise self._rest_error
 
