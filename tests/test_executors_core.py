@@ -445,3 +445,24 @@ def test_registering_something_that_is_not_a_language_is_refused_clearly():
 
     with pytest.raises(TypeError, match="Language subclass, not NotALanguage"):
         register_language(NotALanguage())
+
+
+@pytest.mark.parametrize(
+    ("workers", "programs", "sizes"),
+    [
+        (1, 130, [44, 44, 42]),  # at most the language's own chunk (64), evenly
+        (2, 130, [33, 33, 33, 31]),  # three chunks would leave a core idle at the end: four
+        (2, 100, [50, 50]),
+        (4, 6, [2, 2, 2]),  # fewer programs than chunks a worker each: as even as they go
+    ],
+)
+def test_a_language_s_chunks_keep_every_worker_busy(tmp_path, workers, programs, sizes):
+    backend = LocalBackend(workers=workers, store=False, sandbox="none", progress=False, cache_dir=tmp_path)
+    sources = [Program("python", f"assert {k} == {k}\n") for k in range(programs)]
+    jobs = list(backend._jobs(sources))
+    assert [len(job.programs) for job in jobs] == sizes and all(job.batched for job in jobs)
+    assert [p for job in jobs for p in job.programs] == sources
+    explicit = LocalBackend(
+        workers=workers, store=False, sandbox="none", progress=False, cache_dir=tmp_path, batch_size=40
+    )
+    assert max(len(job.programs) for job in explicit._jobs(sources)) == min(40, programs)  # a size asked for is kept

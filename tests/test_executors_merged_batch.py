@@ -47,10 +47,10 @@ def _merged_builds(language: str, calls: list[list[str]]) -> int:
 
 
 def test_the_switch_names_languages_or_all(monkeypatch):
-    assert [merged_batch_size(name) for name in MERGING] == [16, 16, 32]  # the backend's chunk, merged whole
+    assert [merged_batch_size(name) for name in MERGING] == [32, 64, 128]  # the backend's chunk, merged whole
     monkeypatch.setenv(NO_MERGE_ENV, "rust, go")
     assert [merging_enabled(name) for name in MERGING] == [True, False, False]
-    assert [get_language(name).batch_size for name in MERGING] == [16, 1, 1]  # the backend then sends them alone
+    assert [get_language(name).batch_size for name in MERGING] == [32, 1, 1]  # the backend then sends them alone
     monkeypatch.setenv(NO_MERGE_ENV, "all")
     assert not any(merging_enabled(name) for name in MERGING)
     monkeypatch.delenv(NO_MERGE_ENV)
@@ -87,7 +87,7 @@ def test_merging_off_gives_the_same_verdicts(language, workdir, sandbox, cache_d
 
 def test_the_backend_chunk_is_merged_whole(sandbox, cache_dir):  # noqa: F811
     """``LocalBackend(batch_size=N)`` merges N programs in one build (a language no longer re-chunks)."""
-    count = 20  # more than Rust's own batch size (16)
+    count = 70  # more than Rust's own batch size (64)
     sources = [rust_program(ONE, f"assert_eq!(f() + {k}, 1 + {k});") for k in range(count)]
     recording = Recording(sandbox)
     backend = LocalBackend(

@@ -274,7 +274,7 @@ class Recording:
 def test_a_merged_batch_decides_like_single_runs(workdir, sandbox, cache_dir):  # noqa: F811 (fixtures)
     rust = get_language("rust")
     programs = [Program("rust", source, limits) for source, limits in STRESS.values()]
-    assert len(programs) <= 16  # one chunk, as the local backend sends
+    assert len(programs) <= 64  # one chunk, as the local backend sends
     recording, reported = Recording(sandbox), {}
     batched = rust.execute_batch(
         programs, workdir, recording, cache_dir, on_verdict=lambda i, v: reported.setdefault(i, v.status)

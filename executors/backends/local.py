@@ -52,6 +52,14 @@ class _Job:
     batched: bool
 
 
+def _balanced_chunk(programs: int, size: int, workers: int) -> int:
+    """At most ``size`` programs per chunk, in a number of chunks that the workers share evenly (a multiple of
+    them), so that no core idles while another builds the last big chunk."""
+    chunks = -(-programs // max(1, size))
+    chunks = -(-chunks // workers) * workers
+    return max(1, -(-programs // chunks))
+
+
 def default_workers() -> int:
     return int(os.environ.get("OCTOPACK_WORKERS") or 0) or os.cpu_count() or 1
 
@@ -63,7 +71,7 @@ class LocalBackend(Backend):
       throughput and inflates latency, which turns wall-clock limits into false timeouts).
     sandbox: "bwrap" (default), "none" (explicit opt-out, no isolation), or any ``SandboxRunner``.
     batch_size: chunk size for languages that batch (their ``batch_size`` above 1; here 1 = never batch; None =
-      each language's own ``batch_size``).
+      at most each language's own ``batch_size``, in a number of chunks that is a multiple of ``workers``).
     scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
     store, progress, cache_dir, retry_timeouts: the front's (``front.Backend``).
     """
@@ -175,7 +183,7 @@ class LocalBackend(Backend):
 
     def _language_jobs(self, name: str, programs: list[Program], alone: bool) -> Iterator[_Job]:
         language = get_language(name)
-        size = 1 if alone else self.batch_size or language.batch_size
+        size = 1 if alone else self.batch_size or _balanced_chunk(len(programs), language.batch_size, self.workers)
         if language.batch_size > 1 and size > 1 and len(programs) > 1:
             for i in range(0, len(programs), size):
                 yield _Job(programs[i : i + size], batched=True)

@@ -44,8 +44,11 @@ class MergePolicy:
     compile_output_bytes: int = 4 << 20  # a whole batch's compiler errors must come back whole to be attributed
     min_programs: int = 2  # one program alone is cheaper the single way
     # Programs per batch (the backend's chunk, merged whole): the fixed cost of one build spread over them.
-    # Go's link (~0.7 s) is worth more programs than a C++ unit or a Rust crate, whose compile grows with each.
-    programs_per_batch: tuple[tuple[str, int], ...] = (("cpp", 16), ("rust", 16), ("go", 32))
+    # Measured on the 328 reference programs of each language (benchmarks/README.md, section 3): a Rust crate
+    # costs ~0.35 s plus ~0.01 s per program, Go's vet and link ~1 s plus little; a C++ unit grows faster
+    # with each program (64 gains nothing over 32). The backend splits a language's programs more finely when
+    # that keeps every worker busy.
+    programs_per_batch: tuple[tuple[str, int], ...] = (("cpp", 32), ("rust", 64), ("go", 128))
 
 
 POLICY = MergePolicy()
