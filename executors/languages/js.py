@@ -65,7 +65,9 @@ def installed_js_md5(cache_dir: Path) -> str | None:
 
 class JsLanguage(Language):
     name = "js"
-    batch_size = 16
+    batch_size = (
+        64  # one batch server and zygote start per batch (measured: 18% less time than 16 on the reference set)
+    )
 
     def __init__(self, node: str | None = None, npm: str | None = None):
         self.node = node or shutil.which("node") or "node"
