@@ -14,8 +14,9 @@ Program sets
              each again (its measured time of that distinct program), ours runs them all through its dedup.
              ``--sample N`` runs a fixed, seeded subset of N problems (``--seed``), the same for both arms.
              Each set also reports ``hang_rate`` and the cost of ``hangs`` and ``slow`` programs (finishing in
-             over SLOW_FACTOR x the median baseline time) in both arms, and ``ours_time``: our core-seconds split
-             by verdict status (the seconds the executor attributes to each program) and the unattributed rest.
+             over SLOW_FACTOR x the median baseline time, or running SLOW_RUN_SECONDS of their own) in both
+             arms, and ``ours_time``: our core-seconds split by verdict status (the seconds the executor
+             attributes to each program) and the unattributed rest.
   reference  canonical + buggy solution of each problem (prompt + solution), assembled as the reference does
              (``lm_eval_octopack.humanevalpack.assemble.assemble_programs``).
   synthetic  n=20 samples per problem drawn with a skewed distribution from {canonical, buggy, two trivially
@@ -31,7 +32,9 @@ Both arms use the same run timeout (``--run-timeout``, default 10 s) so that han
 A hang costs its full timeout in any pipeline, so the few hanging buggy programs (3-4 per language) bound the
 overall ratio: ``speedup_ceiling`` is the ratio an executor costing nothing but its hangs would reach. Each set
 therefore also reports ``speedup_without_timeouts``: both arms on the programs that
-timed out in neither (ours re-run on that subset with a fresh store, the baseline's measured per-program times).
+timed out in neither (ours re-run on that subset with a fresh store, the baseline's measured per-program times),
+and ``speedup_typical``: the same without the slow programs too (a program that runs for seconds of its own
+costs them in any executor, and two or three of them weigh as much as the rest of a set).
 
 Examples: python benchmarks/bench_execution.py --languages python java --sample 10 --workers 1
           python benchmarks/bench_execution.py --limit 20 --languages cpp java --sets reference --out bench.json
@@ -71,6 +74,7 @@ CARGO_START_ALLOWANCE = 2.0
 COMPILE_TIMEOUT = {"python": 10, "js": 10, "java": 60, "go": 60, "cpp": 60, "rust": 300}
 COMMENT = {"python": "#", "js": "//", "java": "//", "go": "//", "cpp": "//", "rust": "//"}
 SLOW_FACTOR = 10  # a finishing program this many times slower than its set's median is "slow"
+SLOW_RUN_SECONDS = 1.0  # ... and so is one whose own run in ours takes this long
 SAMPLE_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # canonical, buggy, variant 1, variant 2
 RUST_CARGO = '[package]\nname = "rust"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nrand = "0.4"\nregex = "1"\nmd5 = "0.7.0"\n'
 
@@ -363,6 +367,7 @@ def bench_language(language: str, args, runner: ReferenceRunner | None, scratch:
             "speedup",
             "wall_speedup",
             "speedup_without_timeouts",
+            "speedup_typical",
             "hang_rate",
             "mismatches",
         )
@@ -402,7 +407,7 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         entry["ours_time"] = where_time_goes(cases, verdicts, wall * args.workers)
         if runner is not None:
             entry.update(hangs_and_slow(cases, verdicts, by_source, scale * baseline_workers, args.run_timeout))
-            entry.update(without_timeouts(cases, verdicts, by_source, scale, args, scratch, baseline_workers))
+            entry.update(measured_apart(cases, verdicts, by_source, scale, args, scratch, baseline_workers))
     entry["speedup"], entry["wall_speedup"] = None, None
     if entry["baseline_s"] and entry["ours_s"]:
         entry["baseline_core_s"] = round(entry["baseline_s"] * baseline_workers, 2)
@@ -434,14 +439,24 @@ def where_time_goes(cases: list[Case], verdicts: list, ours_core_s: float) -> di
     return {"core_s": round(ours_core_s, 2), **split, "unattributed_s": round(ours_core_s - attributed, 2)}
 
 
-def hangs_and_slow(cases: list[Case], verdicts: list, by_source: dict, core_scale: float, run_timeout: float) -> dict:
-    """Hangs (timeouts in either arm) and slow programs (finish, but take over SLOW_FACTOR x the set's median
-    baseline time), counted as a real run has them (every duplicate), with what each arm spends on them."""
+def hung_and_slow(cases: list[Case], verdicts: list, by_source: dict, run_timeout: float) -> tuple[set, set, float]:
+    """(sources that timed out in either arm, slow sources, the set's median baseline time). A program that
+    finishes is slow when its baseline time is over SLOW_FACTOR x that median, or when its own run in ours (its
+    verdict's seconds: the run plus its share of a batch's build) takes SLOW_RUN_SECONDS or more: time that any
+    executor giving the same verdict spends on it."""
     timed_out = {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
     timed_out |= {source for source, (_, seconds) in by_source.items() if seconds >= run_timeout}
     finishing = sorted(t for source, (_, t) in by_source.items() if source not in timed_out)
     median = finishing[len(finishing) // 2] if finishing else 0.0
     slow = {s for s, (_, t) in by_source.items() if s not in timed_out and t > SLOW_FACTOR * median}
+    slow |= {c.source for c, v in zip(cases, verdicts, strict=True) if v.seconds >= SLOW_RUN_SECONDS}
+    return timed_out, slow - timed_out, median
+
+
+def hangs_and_slow(cases: list[Case], verdicts: list, by_source: dict, core_scale: float, run_timeout: float) -> dict:
+    """Hangs and slow programs (``hung_and_slow``), counted as a real run has them (every duplicate), with what
+    each arm spends on them."""
+    timed_out, slow, median = hung_and_slow(cases, verdicts, by_source, run_timeout)
     ours_seconds = {c.source: v.seconds for c, v in zip(cases, verdicts, strict=True)}
 
     def cost(group: set[str]) -> dict:
@@ -471,26 +486,32 @@ def timeout_ceiling(baseline_core_s: float, timed_out: int, run_timeout: float) 
     }
 
 
-def without_timeouts(
+def measured_apart(
     cases: list[Case], verdicts: list, by_source: dict, scale: float, args, scratch: Path, baseline_workers: int
 ) -> dict:
-    """Both arms on the programs that timed out in neither: the throughput that engineering can change (per core)."""
-    hung = {c.source for c, v in zip(cases, verdicts, strict=True) if v.status == "timeout"}
-    hung |= {source for source, (_, seconds) in by_source.items() if seconds >= args.run_timeout}
-    kept = [c for c in cases if c.source not in hung]
-    if not kept:
-        return {}
-    _, ours_wall = run_ours(kept, scratch, args.workers, args.run_timeout)
-    baseline = sum(by_source[c.source][1] for c in kept) * scale
-    baseline_core, ours_core = baseline * baseline_workers, ours_wall * args.workers
-    return {
-        "timeouts_excluded": len(cases) - len(kept),
-        "baseline_s_without_timeouts": round(baseline, 2),
-        "ours_s_without_timeouts": round(ours_wall, 2),
-        "speedup_without_timeouts": round(baseline_core / ours_core, 2) if ours_core else None,
-        "baseline_core_s_without_timeouts": round(baseline_core, 2),
-        "ours_core_s_without_timeouts": round(ours_core, 2),
-    }
+    """Both arms again without what costs its own time in any executor: ``*_without_timeouts`` on the programs
+    that timed out in neither arm, ``*_typical`` on those minus the slow ones too (ours re-run on each subset
+    with a fresh store, the baseline's measured per-program times)."""
+    hung, slow, _ = hung_and_slow(cases, verdicts, by_source, args.run_timeout)
+    figures = {}
+    for suffix, left_out in (("without_timeouts", hung), ("typical", hung | slow)):
+        kept = [c for c in cases if c.source not in left_out]
+        if not kept:
+            continue
+        _, ours_wall = run_ours(kept, scratch, args.workers, args.run_timeout)
+        baseline = sum(by_source[c.source][1] for c in kept) * scale
+        baseline_core, ours_core = baseline * baseline_workers, ours_wall * args.workers
+        figures.update(
+            {
+                f"left_out_{suffix}": len(cases) - len(kept),
+                f"baseline_s_{suffix}": round(baseline, 2),
+                f"ours_s_{suffix}": round(ours_wall, 2),
+                f"speedup_{suffix}": round(baseline_core / ours_core, 2) if ours_core else None,
+                f"baseline_core_s_{suffix}": round(baseline_core, 2),
+                f"ours_core_s_{suffix}": round(ours_core, 2),
+            }
+        )
+    return figures
 
 
 def totals(languages: dict, workers: int) -> dict:
@@ -520,10 +541,11 @@ def totals(languages: dict, workers: int) -> dict:
         floor = sum(r.get("timeout_floor_core_s", 0.0) for r in rows)
         out[set_name]["timeout_floor_core_s"] = round(floor, 2)
         out[set_name]["speedup_ceiling"] = round(baseline_core / floor, 2) if floor else None
-        if all("speedup_without_timeouts" in r for r in rows):
-            base = sum(r["baseline_core_s_without_timeouts"] for r in rows)
-            ours = sum(r["ours_core_s_without_timeouts"] for r in rows)
-            out[set_name]["speedup_without_timeouts"] = round(base / ours, 2)
+        for suffix in ("without_timeouts", "typical"):
+            if all(f"speedup_{suffix}" in r for r in rows):
+                base = sum(r[f"baseline_core_s_{suffix}"] for r in rows)
+                ours = sum(r[f"ours_core_s_{suffix}"] for r in rows)
+                out[set_name][f"speedup_{suffix}"] = round(base / ours, 2)
     return out
 
 
@@ -533,7 +555,7 @@ def _rate(programs: int, seconds: float | None) -> str:
 
 def report(figures: dict) -> None:
     print(
-        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'x/core':>6} {'no-TO':>6} {'ceil':>6}  mismatches"
+        f"\n{'language':8} {'set':10} {'progs':>6} {'uniq':>5} {'base s':>8} {'ours s':>8} {'base/s':>7} {'ours/s':>7} {'x/core':>6} {'no-TO':>6} {'typ':>6} {'ceil':>6}  mismatches"
     )
     for language, data in figures["languages"].items():
         for set_name, row in data["sets"].items():
@@ -542,7 +564,7 @@ def report(figures: dict) -> None:
                 f"{m['task_id']}{'(flaky)' if m['known_flaky'] else ''}" for m in row.get("mismatches", [])
             )
             print(
-                f"{language:8} {set_name:10} {row['programs']:6d} {row['unique']:5d} {base or 0:8.1f} {ours or 0:8.1f} {_rate(row['programs'], base)} {_rate(row['programs'], ours)} {row['speedup'] or 0:6.2f} {row.get('speedup_without_timeouts') or 0:6.2f} {row.get('speedup_ceiling') or 0:6.2f}  {mism}"
+                f"{language:8} {set_name:10} {row['programs']:6d} {row['unique']:5d} {base or 0:8.1f} {ours or 0:8.1f} {_rate(row['programs'], base)} {_rate(row['programs'], ours)} {row['speedup'] or 0:6.2f} {row.get('speedup_without_timeouts') or 0:6.2f} {row.get('speedup_typical') or 0:6.2f} {row.get('speedup_ceiling') or 0:6.2f}  {mism}"
             )
     for set_name, row in figures["totals"].items():
         print(f"TOTAL {set_name}: {row}")
