@@ -1,9 +1,10 @@
 """Ray backend throughput vs workers on the real generations (issue 16, item 5), local backend alongside.
 
 For each worker count N a fresh process starts a local Ray cluster with N CPUs (``ray.init(num_cpus=N)``, its
-start not timed), then runs the same programs through ``get_backend("ray")`` with shards of ``--shard-size``
-distinct programs (one CPU per shard), and through ``get_backend("local", workers=N)``; each arm gets a fresh
-store, so nothing is cached. Verdicts of the two arms are compared.
+start not timed), then runs the same programs through ``get_backend("ray")`` (one CPU per shard; shards of
+``--shard-size`` distinct programs, by default the backend's automatic ones) and through
+``get_backend("local", workers=N)``; each arm gets a fresh store, so nothing is cached. Verdicts of the two arms
+are compared.
 
 Example: python benchmarks/bench_ray.py --workers 1 2 --sample 10 --tasks synthesize
 """
@@ -45,7 +46,10 @@ def child(args) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ray-"))
     row: dict = {"workers": args.child, "programs": len(programs), "unique": len({p.digest for p in programs})}
     verdicts = {}
-    for arm, options in (("ray", {"shard_size": args.shard_size}), ("local", {"workers": args.child})):
+    for arm, options in (
+        ("ray", {"shard_size": args.shard_size} if args.shard_size else {}),
+        ("local", {"workers": args.child}),
+    ):
         backend = get_backend(arm, store=scratch / f"{arm}.sqlite", progress=False, **options)
         start = time.monotonic()
         verdicts[arm] = [v.passed for v in backend.run(programs)]
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--tasks", nargs="+", default=["synthesize"])
     parser.add_argument("--sample", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--shard-size", type=int, default=64)
+    parser.add_argument("--shard-size", type=int, default=None, help="programs per shard (default: automatic)")
     parser.add_argument("--run-timeout", type=float, default=10.0)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

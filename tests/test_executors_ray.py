@@ -1,19 +1,22 @@
 """The Ray backend: shards run as remote tasks through the LocalBackend path; same verdicts, driver-side store
-and timeout re-runs."""
+and timeout re-runs, verdicts streamed as each shard's jobs report them."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from lm_eval_octopack.executors import Limits, Program, ResultStore, get_backend
 from lm_eval_octopack.executors.backends.local import LocalBackend
-
-ray = pytest.importorskip(
-    "ray", reason="ray is not installed (pip install 'lm-eval-octopack[ray]'); Ray backend untested"
-)
+from lm_eval_octopack.executors.backends.ray import MIN_AUTO_SHARD, plan_shards
+from lm_eval_octopack.executors.registry import get_language
 
 
 @pytest.fixture(scope="module")
 def local_ray():
+    ray = pytest.importorskip(
+        "ray", reason="ray is not installed (pip install 'lm-eval-octopack[ray]'); Ray backend untested"
+    )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
@@ -40,3 +43,51 @@ def test_ray_backend_gives_local_verdicts_and_fills_the_driver_store(local_ray, 
     again = backend.run(programs())  # everything comes from the store now
     assert [v.status for v in again] == [v.status for v in verdicts]
     assert backend.last_summary.from_store == backend.last_summary.distinct and backend.last_summary.executed == 0
+
+
+@pytest.mark.slow
+def test_a_shard_streams_each_verdict_before_the_shard_ends(local_ray, tmp_path):
+    """A quick program's verdict reaches the driver while a hang behind it in the same shard still runs."""
+    limits = Limits(run_timeout=3)
+    shard = [Program("python", "assert True", limits), Program("python", "while True:\n    pass", limits)]
+    backend = get_backend("ray", store=False, progress=False, cache_dir=tmp_path / "cache", retry_timeouts=False)
+    arrived: dict[str, float] = {}
+    backend.execute(shard, lambda program, verdict: arrived.setdefault(verdict.status, time.monotonic()))
+    assert set(arrived) == {"passed", "timeout"}
+    assert arrived["timeout"] - arrived["passed"] > 1.5  # the hang's budget is 3 s; one object at the end: 0
+
+
+@pytest.mark.slow
+def test_a_hang_lends_the_programs_behind_it_an_idle_cpu_and_gives_it_back(local_ray, tmp_path):
+    """Two shards on two CPUs: once the other shard is done, the programs queued behind the first shard's hang
+    move to the idle CPU (a holder task reserves it), and the CPU is Ray's again afterwards."""
+    import ray
+
+    limits = Limits(run_timeout=5)
+    hang = Program("python", "while True:\n    pass", limits)
+    quick = [Program("python", f"assert {k} >= 0", limits) for k in range(11)]
+    backend = get_backend("ray", store=False, progress=False, cache_dir=tmp_path / "cache", retry_timeouts=False)
+    arrived: dict[str, float] = {}
+    backend.execute([hang, *quick], lambda program, verdict: arrived.setdefault(program.source, time.monotonic()))
+    behind_the_hang = [arrived[p.source] for p in quick[:5]]  # the hang's shard: [hang, quick 0-4]
+    assert max(behind_the_hang) < arrived[hang.source] - 2.0
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("CPU", 0) == 2
+
+
+def test_shards_are_one_language_each_and_keep_every_slot_busy():
+    python_batch = get_language("python").batch_size
+    sources = [Program("python", f"assert {k}") for k in range(130)] + [Program("js", f"{k};") for k in range(10)]
+    shards = plan_shards(sources, slots=2)
+    assert all(len({p.language for p in shard}) == 1 for shard in shards)
+    assert [p for shard in shards if shard[0].language == "python" for p in shard] == sources[:130]
+    python_sizes = [len(s) for s in shards if s[0].language == "python"]
+    assert len(python_sizes) % 2 == 0 and max(python_sizes) <= max(MIN_AUTO_SHARD, python_batch)
+    assert min(python_sizes) >= max(python_sizes) - len(python_sizes)  # as even as they go
+    assert [len(s) for s in shards if s[0].language == "js"] == [5, 5]
+    assert shards[0][0].language != shards[1][0].language  # languages interleave, as in the local backend
+    assert max(len(s) for s in plan_shards(sources, slots=2, shard_size=20)) <= 20
+    wide = plan_shards(sources[:130], slots=1, workers_per_shard=4)
+    assert len(wide) == 1  # four workers in a task: four batches' worth of programs per shard
