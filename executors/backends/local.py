@@ -73,8 +73,6 @@ class LocalBackend(Backend):
     batch_size: chunk size for languages that batch (their ``batch_size`` above 1; here 1 = never batch; None =
       at most each language's own ``batch_size``, in a number of chunks that is a multiple of ``workers``).
     scratch_dir: parent of the per-program work dirs (default ``<cache_dir>/scratch``); each is deleted after use.
-    cores: the pool of ``workers`` cores its jobs hold (default a plain ``Cores``; a Ray shard passes one that may
-      also borrow an idle CPU of its node).
     store, progress, cache_dir, retry_timeouts: the front's (``front.Backend``).
     """
 
@@ -88,7 +86,6 @@ class LocalBackend(Backend):
         batch_size: int | None = None,
         scratch_dir: str | os.PathLike | None = None,
         retry_timeouts: bool | None = None,
-        cores: Cores | None = None,
     ):
         super().__init__(store=store, cache_dir=cache_dir, progress=progress, retry_timeouts=retry_timeouts)
         self.workers = max(1, int(workers or default_workers()))
@@ -96,7 +93,7 @@ class LocalBackend(Backend):
         self.batch_size = None if batch_size is None else max(1, batch_size)
         self.scratch = Path(scratch_dir).absolute() if scratch_dir is not None else self.cache_dir / "scratch"
         self._running_sandbox = _StoppableSandbox(self.sandbox, self.stopping)
-        self.cores = cores or Cores(self.workers)  # shared by concurrent ``execute`` calls
+        self.cores = Cores(self.workers)  # shared by concurrent ``execute`` calls
         self._calls = 0
         self._calls_lock = threading.Lock()
 
