@@ -46,10 +46,7 @@ def child(args) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="bench-ray-"))
     row: dict = {"workers": args.child, "programs": len(programs), "unique": len({p.digest for p in programs})}
     verdicts = {}
-    for arm, options in (
-        ("ray", {"shard_size": args.shard_size} if args.shard_size else {}),
-        ("local", {"workers": args.child}),
-    ):
+    for arm, options in (("ray", {"shard_size": args.shard_size}), ("local", {"workers": args.child})):
         backend = get_backend(arm, store=scratch / f"{arm}.sqlite", progress=False, **options)
         start = time.monotonic()
         verdicts[arm] = [v.passed for v in backend.run(programs)]

@@ -23,11 +23,12 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import ExecutionInfrastructureError, Interrupted
 from ..front import Backend, OnResult, OnStart, StoreOption
@@ -42,6 +43,7 @@ STOP_PATIENCE_SECONDS = 5.0  # how long an interrupted run waits for its running
 STOP_POLL_SECONDS = 0.1  # how often a waiting call looks whether another call stopped the run
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,16 @@ def balanced_chunk(programs: int, size: int, workers: int) -> int:
     chunks = -(-programs // max(1, size))
     chunks = -(-chunks // workers) * workers
     return max(1, -(-programs // chunks))
+
+
+def interleave_languages(programs: Sequence[Program], split: Callable[[str, list[Program]], list[T]]) -> list[T]:
+    """``split(language, its programs)`` for each language, the parts interleaved (one of each language in turn),
+    so that cheap and compile-heavy languages share the cores."""
+    by_language: dict[str, list[Program]] = defaultdict(list)
+    for program in programs:
+        by_language[program.language].append(program)
+    streams = [split(name, items) for name, items in by_language.items()]
+    return [part for row in zip_longest(*streams) for part in row if part is not None]
 
 
 def default_workers() -> int:
@@ -171,15 +183,9 @@ class LocalBackend(Backend):
         if running:
             log.warning("%d execution jobs did not stop within %.0f s", len(running), STOP_PATIENCE_SECONDS)
 
-    def _jobs(self, programs: Sequence[Program], alone: bool = False) -> Iterator[_Job]:
-        """Per-program (or per-chunk for batching languages) jobs, languages interleaved so cheap and
-        compile-heavy languages share the cores."""
-        by_language: dict[str, list[Program]] = defaultdict(list)
-        for program in programs:
-            by_language[program.language].append(program)
-        streams = [list(self._language_jobs(name, items, alone)) for name, items in by_language.items()]
-        for row in zip_longest(*streams):
-            yield from (job for job in row if job is not None)
+    def _jobs(self, programs: Sequence[Program], alone: bool = False) -> list[_Job]:
+        """Per-program (or per-chunk for batching languages) jobs, languages interleaved."""
+        return interleave_languages(programs, lambda name, items: list(self._language_jobs(name, items, alone)))
 
     def _language_jobs(self, name: str, programs: list[Program], alone: bool) -> Iterator[_Job]:
         language = get_language(name)

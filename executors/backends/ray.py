@@ -14,9 +14,7 @@ toolchains (``executors/install_toolchains.sh``) and this package installed.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Sequence
-from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from ..front import Backend, OnResult, OnStart, StoreOption, open_store
 from ..registry import get_language
 from ..store import default_cache_dir
 from ..types import Program, Verdict
-from .local import LocalBackend, balanced_chunk
+from .local import LocalBackend, balanced_chunk, interleave_languages
 
 STOP_POLL_SECONDS = 0.1  # how often a waiting call looks whether another call stopped the run
 MIN_AUTO_SHARD = 32  # programs per automatic shard at least, so that a task's own start stays small beside them
@@ -44,15 +42,13 @@ def plan_shards(
     """One language per shard, at most ``shard_size`` programs (default: the language's ``batch_size``, at least
     ``MIN_AUTO_SHARD``, per worker of the shard), in a number of shards that is a multiple of ``slots`` and as
     even as they go; languages interleaved, as the local backend interleaves its jobs."""
-    by_language: dict[str, list[Program]] = defaultdict(list)
-    for program in programs:
-        by_language[program.language].append(program)
-    streams = []
-    for name, items in by_language.items():
+
+    def split(name: str, items: list[Program]) -> list[list[Program]]:
         size = shard_size or max(MIN_AUTO_SHARD, get_language(name).batch_size) * workers_per_shard
         per_shard = balanced_chunk(len(items), size, slots)
-        streams.append([items[i : i + per_shard] for i in range(0, len(items), per_shard)])
-    return [shard for row in zip_longest(*streams) for shard in row if shard is not None]
+        return [items[i : i + per_shard] for i in range(0, len(items), per_shard)]
+
+    return interleave_languages(programs, split)
 
 
 class RayBackend(Backend):
