@@ -224,6 +224,17 @@ def test_python_programs_sharing_a_server_cannot_affect_each_other(tmp_path, san
     assert [v.status for v in verdicts] == ["passed", "passed", "passed", "passed", "passed", "failed", "passed"]
 
 
+def test_an_interpreter_named_through_dot_dot_still_runs_in_the_sandbox(tmp_path, sandbox):
+    # e.g. `../.venv/bin/python bench.py` run from the checkout's benchmarks/, a directory the sandbox lacks.
+    hidden = Path(__file__).resolve().parent
+    detour = str(hidden) + "/.." * len(hidden.parts[1:]) + sys.executable
+    language = PythonLanguage(interpreter=detour)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    verdict = language.execute(Program("python", "assert 1 + 1 == 2"), workdir, sandbox, tmp_path)
+    assert verdict.status == "passed", verdict.detail
+
+
 def test_a_python_server_that_cannot_start_is_a_harness_error_not_a_failure(tmp_path, sandbox):
     """`error` verdicts are never stored (see the store tests), so such a program runs again next time."""
     from lm_eval_octopack.executors.errors import ExecutionInfrastructureError

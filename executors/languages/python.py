@@ -45,12 +45,13 @@ class PythonLanguage(Language):
     batch_size = 64  # one server start and numpy import (~0.15 s) per batch; verdicts stream out as they come
 
     def __init__(self, interpreter: str | None = None):
-        self.interpreter = interpreter or os.environ.get("OCTOPACK_PYTHON") or sys.executable
+        # Lexically normalised: a path through `..` names directories the sandbox does not show.
+        self.interpreter = os.path.abspath(interpreter or os.environ.get("OCTOPACK_PYTHON") or sys.executable)
 
     def interpreter_paths(self) -> list[Path]:
         """The interpreter's installation, re-exposed inside the sandbox: a virtualenv under /tmp
         would otherwise be hidden by the sandbox's private /tmp."""
-        if self.interpreter == sys.executable:
+        if self.interpreter == os.path.abspath(sys.executable):
             prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
         else:
             prefixes = {str(Path(self.interpreter).parent.parent), str(Path(self.interpreter).resolve().parent.parent)}
