@@ -187,3 +187,47 @@ def test_reference_solutions_on_real_data(language, sandbox, cache_dir, tmp_path
         if verdict.passed != want
     ]
     assert not wrong, wrong
+
+
+def java_main(helper: str, check: str) -> str:
+    return f"{helper}\npublic class Main {{ public static void main(String[] a) {{ if (!({check})) throw new AssertionError(); }} }}"
+
+
+def test_java_batch_compiler_forgets_each_programs_classes(workdir, sandbox, cache_dir):
+    # One warm javac compiles the whole batch: a class one program declares must not exist for the next one.
+    helper_one = "class Helper { static int value() { return 1; } }"
+    helper_two = "class Helper { static int value() { return 2; } }"
+    sources = [
+        java_main(helper_one, "Helper.value() == 1"),
+        java_main("", "Helper.value() == 1"),  # uses the previous program's class: javac must not find it
+        java_main(helper_two, "Helper.value() == 2"),  # redeclares it: no duplicate, no stale body
+        java_main("class Helper { static int value() { return undefined_name; } }", "true"),
+        java_main(helper_one, "Helper.value() == 1"),  # after a failed compile
+    ]
+    programs = [Program("java", source, QUICK) for source in sources]
+    verdicts = get_language("java").execute_batch(programs, workdir, sandbox, cache_dir)
+    assert [v.status for v in verdicts] == ["passed", "compile_error", "passed", "compile_error", "passed"], [
+        v.detail for v in verdicts
+    ]
+    assert "Helper" in verdicts[1].detail
+
+
+def test_java_batch_compiler_keeps_javac_warm_through_its_task_pool(workdir, cache_dir):
+    import subprocess
+
+    from lm_eval_octopack.executors.languages import java
+
+    javac = shutil.which("javac")
+    driver = java._driver_dir(cache_dir, javac) / java.DRIVER_JAR
+    dirs = []
+    for index in range(2):
+        (workdir / f"p{index}").mkdir()
+        (workdir / f"p{index}" / "Main.java").write_text(PROGRAMS["java"]["passed"])
+        dirs.append(f"p{index}")
+    argv = [shutil.which("java"), java.TASK_POOL_EXPORT, "-cp", str(driver), "BatchCompile", *dirs]
+    done = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "task pool is not available" not in done.stderr
+    for name in dirs:
+        assert (workdir / name / ".javac_result").read_text().startswith("ok")
+        assert (workdir / name / "Main.class").is_file()
