@@ -26,7 +26,10 @@ Program sets
 
 Ratios are per core: each arm's wall time times the workers it used (the reference runs java and rust with one
 worker, ours always uses ``--workers``), so that ``speedup`` compares core-seconds. ``wall_speedup`` is the plain
-ratio of wall times.
+ratio of wall times. Each arm runs pinned to as many of the machine's CPUs as it is charged for (``--no-pin``
+leaves them free): unpinned, a tool that spreads over idle cores (``go test -c`` compiling 128 packages, rustc,
+a JVM's JIT and GC threads) would use more cores than its arm is charged. ``*_busy_core_s`` is the CPU time the
+whole machine spent while the arm ran (``/proc/stat``), a cross-check that holds on an idle machine only.
 
 Both arms use the same run timeout (``--run-timeout``, default 10 s) so that hanging buggy programs cost the same.
 A hang costs its full timeout in any pipeline, so the few hanging buggy programs (3-4 per language) bound the
@@ -262,7 +265,9 @@ def _node_path(cache_dir: Path) -> str:
     return ":".join([root or "/usr/local/lib/node_modules", str(node_modules(cache_dir))])
 
 
-def run_baseline(cases: list[Case], runner: ReferenceRunner, workers: int) -> tuple[list[bool], list[float], float]:
+def run_baseline(
+    cases: list[Case], runner: ReferenceRunner, workers: int, pin: bool = True
+) -> tuple[list[bool], list[float], float, CoreUse]:
     per_program = [0.0] * len(cases)
 
     def one(index: int) -> bool:
@@ -271,23 +276,78 @@ def run_baseline(cases: list[Case], runner: ReferenceRunner, workers: int) -> tu
         per_program[index] = time.monotonic() - start
         return passed
 
-    start = time.monotonic()
-    with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(one, range(len(cases))))
-    return results, per_program, time.monotonic() - start
+    with charged_cores(workers, pin) as use:
+        start = time.monotonic()
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(one, range(len(cases))))
+        wall = time.monotonic() - start
+    return results, per_program, wall, use
 
 
 # ------------------------------------------------------------------------------------------------ our arm
 
 
-def run_ours(cases: list[Case], store_dir: Path, workers: int, run_timeout: float) -> tuple[list, float]:
-    backend = get_backend(
-        "local", workers=workers, store=store_dir / f"results-{time.time_ns()}.sqlite", progress=False
-    )
+def run_ours(
+    cases: list[Case], store_dir: Path, workers: int, run_timeout: float, pin: bool = True
+) -> tuple[list, float, CoreUse]:
     programs = [Program(c.language, c.source, limits_for(c.language, run_timeout)) for c in cases]
-    start = time.monotonic()
-    verdicts = backend.run(programs)
-    return verdicts, time.monotonic() - start
+    with charged_cores(workers, pin) as use:
+        backend = get_backend(
+            "local", workers=workers, store=store_dir / f"results-{time.time_ns()}.sqlite", progress=False
+        )
+        start = time.monotonic()
+        verdicts = backend.run(programs)
+        wall = time.monotonic() - start
+    return verdicts, wall, use
+
+
+# ------------------------------------------------------------------------------------------------ cores
+
+
+@dataclass
+class CoreUse:
+    pinned_to: int | None = None  # CPUs the arm was kept to (None: all of them)
+    busy_core_s: float | None = None  # what the whole machine spent meanwhile (an idle machine's cross-check)
+
+
+@contextlib.contextmanager
+def charged_cores(count: int, pin: bool = True):
+    """Keep this process's threads, and every process they start, to ``count`` of the CPUs it may use (children
+    inherit it), so that the arm's wall time x ``count`` bounds the CPU time it used; restored afterwards."""
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pinned = pin and 0 < count < len(available)
+    threads = _own_threads() if pinned else []
+    previous = {tid: os.sched_getaffinity(tid) for tid in threads}
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(tid, available[:count])
+    use = CoreUse(pinned_to=count if pinned else None)
+    busy_before = machine_busy_seconds()
+    try:
+        yield use
+    finally:
+        if busy_before is not None and (after := machine_busy_seconds()) is not None:
+            use.busy_core_s = round(after - busy_before, 2)
+        for tid, cpus in previous.items():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, cpus)
+
+
+def _own_threads() -> list[int]:
+    try:
+        return [int(name) for name in os.listdir("/proc/self/task")]
+    except OSError:
+        return [0]
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every core of this machine has spent on anything but idling and waiting, since boot."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def limits_for(language: str, run_timeout: float) -> Limits:
@@ -320,6 +380,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--run-timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let each arm use every CPU (default: pinned to the cores it is charged for)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench_execution.json"))
     args = parser.parse_args(argv)
 
@@ -384,7 +450,8 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
     baseline_workers = min(args.workers, REFERENCE_WORKERS.get(language, args.workers))
     if runner is not None:
         distinct = [cases[i] for i in unique.values()]
-        passed, per_program, wall = run_baseline(distinct, runner, baseline_workers)
+        passed, per_program, wall, use = run_baseline(distinct, runner, baseline_workers, args.pin)
+        entry["baseline_pinned_to"], entry["baseline_busy_core_s_distinct"] = use.pinned_to, use.busy_core_s
         by_source = {c.source: (p, t) for c, p, t in zip(distinct, passed, per_program, strict=True)}
         baseline_pass = [by_source[c.source][0] for c in cases]
         # No cache in the baseline: every sample pays its program's time again (spread over its workers).
@@ -395,7 +462,8 @@ def bench_set(language: str, cases: list[Case], args, runner: ReferenceRunner | 
         entry["baseline_passed"] = sum(baseline_pass)
     ours_pass = None
     if "ours" in args.arms:
-        verdicts, wall = run_ours(cases, scratch, args.workers, args.run_timeout)
+        verdicts, wall, use = run_ours(cases, scratch, args.workers, args.run_timeout, args.pin)
+        entry["ours_pinned_to"], entry["ours_busy_core_s"] = use.pinned_to, use.busy_core_s
         ours_pass = [v.passed for v in verdicts]
         entry["ours_s"] = round(wall, 2)
         entry["ours_passed"] = sum(ours_pass)
@@ -498,7 +566,7 @@ def measured_apart(
         kept = [c for c in cases if c.source not in left_out]
         if not kept:
             continue
-        _, ours_wall = run_ours(kept, scratch, args.workers, args.run_timeout)
+        _, ours_wall, _ = run_ours(kept, scratch, args.workers, args.run_timeout, args.pin)
         baseline = sum(by_source[c.source][1] for c in kept) * scale
         baseline_core, ours_core = baseline * baseline_workers, ours_wall * args.workers
         figures.update(

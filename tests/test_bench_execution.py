@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import REPO_ROOT, shared_path
 
 
@@ -80,3 +83,19 @@ def test_generation_cases_keep_every_duplicate_and_append_the_tests():
     cases = bench.generation_cases("python", [doc], [["def f():\n    return 1\n"] * 3])
     assert len(cases) == 3 and len({c.source for c in cases}) == 1
     assert cases[0].source.rstrip().endswith("assert f() == 1") and "def f():" in cases[0].source
+
+
+def test_an_arm_runs_on_the_cores_it_is_charged_for_and_they_are_given_back():
+    bench = _load_benchmark()
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:
+        pytest.skip("pinning to fewer CPUs needs a machine with at least 2")
+    count_cpus = [sys.executable, "-c", "import os; print(len(os.sched_getaffinity(0)))"]
+    with bench.charged_cores(1) as use:
+        inside = int(subprocess.run(count_cpus, capture_output=True, text=True, check=True).stdout)
+    assert inside == 1 and use.pinned_to == 1
+    assert use.busy_core_s is not None and use.busy_core_s >= 0
+    assert os.sched_getaffinity(0) == cpus
+    with bench.charged_cores(1, pin=False) as free:
+        unpinned = int(subprocess.run(count_cpus, capture_output=True, text=True, check=True).stdout)
+    assert unpinned == len(cpus) and free.pinned_to is None
