@@ -81,35 +81,44 @@ def test_programs_importing_cgo_or_unsafe_stay_out(imported: str):
     assert go_merged.test_functions(GO_HEADER + f"func TestA(t *testing.T) {{ {ASSERT_OK} }}\n") == ["TestA"]
 
 
-def test_initialising_programs_cannot_be_read_from_what_is_not_an_elf_symbol_table():
+def test_initialising_packages_cannot_be_read_from_what_is_not_an_elf_symbol_table():
     assert (
-        go_merged.initializing_programs(b"\x00humanEval.init\x00humanEval/prog001.init\x00", "humanEval", [1]) is None
+        go_merged.initializing_packages(b"\x00humanEval.init\x00humanEval/prog001.init\x00", "humanEval", [1]) is None
     )
-    assert go_merged.initializing_programs(b"\x7fELF\x02\x01" + b"\x00" * 10, "humanEval", [1]) is None
+    assert go_merged.initializing_packages(b"\x7fELF\x02\x01" + b"\x00" * 10, "humanEval", [1]) is None
 
 
 def test_each_program_gets_top_level_driver_tests_and_a_filter_of_its_own():
-    driver = go_merged.driver_source(
-        [go_merged.DriverEntry(3, ["TestA", "TestB"]), go_merged.DriverEntry(31, ["TestA"])], "humanEval"
-    )
-    assert "func TestP003_TestB(t *testing.T) { prog003.TestB(t) }" in driver
-    assert 'prog031 "humanEval/prog031"' in driver
+    entries = [
+        go_merged.DriverEntry(3, ["TestA", "TestB"], 3, "__p003"),
+        go_merged.DriverEntry(5, ["TestA"], 3, "__p005"),
+        go_merged.DriverEntry(31, ["TestA"], 31),
+    ]
+    driver = go_merged.driver_source(entries, "humanEval")
+    assert "func TestP003_TestB(t *testing.T) { prog003.TestB__p003(t) }" in driver
+    assert "func TestP005_TestA(t *testing.T) { prog003.TestA__p005(t) }" in driver
+    assert "func TestP031_TestA(t *testing.T) { prog031.TestA(t) }" in driver
+    assert driver.count('prog003 "humanEval/prog003"') == 1 and 'prog031 "humanEval/prog031"' in driver
     assert go_merged.test_filter(3) == "-test.run=^TestP003_"  # never matches TestP031_
-    assert (
-        go_merged.localize("--- FAIL: TestP003_TestA\n\tprogram.go:9: x", 3) == "--- FAIL: TestA\n\tmain_test.go:9: x"
-    )
+    failure = "--- FAIL: TestP003_TestA\n\tp003.go:9: x\nprog003.Half__p003(...)"
+    assert go_merged.localize(failure, 3) == "--- FAIL: TestA\n\tmain_test.go:9: x\nprog003.Half(...)"
+
+
+def test_renamed_programs_share_packages_in_order_and_the_rest_are_alone():
+    packages = go_merged.shared_packages([0, 1, 2, 3, 4, 5], {0, 2, 3, 5}, size=3)
+    assert packages == [[0, 2, 3], [5], [1], [4]]
 
 
 def test_vet_output_names_the_programs_it_flags():
     output = (
-        "# humanEval/vet004\nvet004/main_test.go:9:17: fmt.Printf format %d has arg\nvet: vet011/main_test.go:8:5: x\n"
+        "# humanEval/vet004\nvet004/p007_test.go:9:17: fmt.Printf format %d has arg Half__p007\n"
+        "vet: vet011/p011_test.go:8:5: x\n"
     )
-    assert go_merged.vet_findings(output, [4, 7, 11]) == {
-        4: "main_test.go:9:17: fmt.Printf format %d has arg",
-        11: "vet: main_test.go:8:5: x",
-    }
+    findings = go_merged.vet_findings(output, [4, 7, 11])
+    assert findings == {7: "main_test.go:9:17: fmt.Printf format %d has arg Half", 11: "vet: main_test.go:8:5: x"}
+    assert [go_merged.is_type_error(findings[i]) for i in (7, 11)] == [False, True]
     assert go_merged.vet_findings("go: something unrelated went wrong\n", [4, 7]) is None
-    assert go_merged.vet_findings("vet009/main_test.go:1:1: x\n", [4, 7]) is None  # not one of ours
+    assert go_merged.vet_findings("vet009/p009_test.go:1:1: x\n", [4, 7]) is None  # not one of ours
 
 
 STRESS = {
@@ -169,13 +178,109 @@ def test_a_failed_assertion_keeps_its_message_in_a_merged_batch(workdir, sandbox
     assert "Not equal" in verdicts[0].detail and "expected: 3" in verdicts[0].detail
 
 
+# ------------------------------------------------------------------------------- programs sharing a package
+
+# Every name that could be renamed wrongly: a package-level name shadowed by a local and a parameter, a method
+# and a field of the same name as a function, composite-literal keys, a generic type, a constant, main itself.
+SHARING = (
+    GO_HEADER
+    + """type Pair[T any] struct { Half T; Other T }
+const Limit = 2
+func (p Pair[T]) Swap() Pair[T] { return Pair[T]{Half: p.Other, Other: p.Half} }
+func Half(n int) int { Limit := n / 2; return Limit }
+func Twice(Half int) int { return Half * Limit }
+func main() {}
+func TestHalf(t *testing.T) {
+    main()
+    p := Pair[int]{Half: 1, Other: Half(8)}.Swap()
+    assert.New(t).Equal(EXPECTED, p.Half+Twice(p.Other))
+}
+"""
+)
+
+
+def _renamed(programs: dict[str, str], cache, folder) -> dict[str, str]:
+    """What the prepared rename tool writes for each program (``.renamed`` or ``.refused``)."""
+    from lm_eval_octopack.executors.languages.go import _renamer
+
+    tool, exports = _renamer(cache, go_executable())
+    for name, source in programs.items():
+        (folder / f"{name}.go").write_text(source)
+    subprocess.run([str(tool), str(exports), str(folder)], check=True, capture_output=True, timeout=60)
+    return {
+        name: next(
+            (folder / f"{name}{kind}").read_text()
+            for kind in (".renamed", ".refused")
+            if (folder / f"{name}{kind}").is_file()
+        )
+        for name in programs
+    }
+
+
+def test_only_package_level_names_are_renamed(workdir, cache_dir):  # noqa: F811 (fixtures)
+    renamed = _renamed({"007": SHARING.replace("EXPECTED", "6")}, cache_dir, workdir)["007"]
+    assert renamed.splitlines()[7:11] == [
+        "type Pair__p007[T any] struct { Half T; Other T }",
+        "const Limit__p007 = 2",
+        "func (p Pair__p007[T]) Swap() Pair__p007[T] { return Pair__p007[T]{Half: p.Other, Other: p.Half} }",
+        "func Half__p007(n int) int { Limit := n / 2; return Limit }",
+    ]
+    assert "func Twice__p007(Half int) int { return Half * Limit__p007 }" in renamed
+    assert "main__p007()" in renamed and "p := Pair__p007[int]{Half: 1, Other: Half__p007(8)}.Swap()" in renamed
+    assert len(renamed.splitlines()) == len(SHARING.splitlines())  # positions in messages stay
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("type Inner struct{}\ntype Outer struct { Inner }\n", "embedded field Inner"),
+        ("var table = map[int]int{1: 2}\n", "package-level variable with an initial value: table"),
+        ("func helper__p001() {}\n", "a name could collide with a renamed one: helper__p001"),
+        ("func f() int { return undefined }\n", "does not type-check alone"),
+        ("func f( {\n", "does not parse"),
+        ("func f() int { return min(1, 2) }\n", "requires go1.21"),  # the reference module's language version
+    ],
+)
+def test_programs_that_cannot_share_a_package_are_refused(body, reason, workdir, cache_dir):  # noqa: F811
+    source = go_program(f"{body}func TestA(t *testing.T) {{ {ASSERT_OK} }}\n")
+    assert reason in _renamed({"000": source}, cache_dir, workdir)["000"]
+
+
+def test_programs_sharing_packages_decide_as_alone(workdir, sandbox, cache_dir, monkeypatch):  # noqa: F811
+    """Twelve programs with the same names (half of them failing) and refused ones between them, in one batch."""
+    from lm_eval_octopack.executors.languages import go as go_language
+
+    shared = []
+    link = go_language._GoBuild._link
+    monkeypatch.setattr(go_language._GoBuild, "_link", lambda self, m: shared.append(self.packages) or link(self, m))
+    refused = go_program("var answer = 2\nfunc TestA(t *testing.T) { assert.New(t).Equal(answer, 1+1) }\n")
+    vetted = go_program(
+        'func TestA(t *testing.T) { assert.New(t).Equal("2", fmt.Sprintf("%d", "2")) }\n',
+        GO_HEADER.replace('"testing"', '"testing"\n    "fmt"'),
+    )
+    sources = [SHARING.replace("EXPECTED", str(6 + k % 2)) for k in range(12)]
+    sources[3:3] = [refused, vetted]
+    programs = [Program("go", source, QUICK) for source in sources]
+    go = get_language("go")
+    batched = go.execute_batch(programs, workdir, sandbox, cache_dir)
+    for index, program in enumerate(programs):
+        (workdir / f"alone{index}").mkdir()
+        alone = go.execute(program, workdir / f"alone{index}", sandbox, cache_dir)
+        assert (batched[index].status, index) == (alone.status, index), (batched[index], alone)
+    assert [v.status for v in batched[:5]] == ["passed", "failed", "passed", "passed", "compile_error"]
+    assert shared and [len(p) for p in shared[0]] == [8, 5, 1], shared  # 13 renamed (one vet names), 1 alone
+    assert "main_test.go:17" in batched[1].detail and "__p" not in batched[1].detail + batched[4].detail
+
+
 # ------------------------------------------------------------------------------------------ real data
 
 
 @pytest.mark.slow
-def test_real_programs_vet_names_fail_as_go_test_fails_them(humanevalpack_dir, sandbox, cache_dir, tmp_path):  # noqa: F811
-    """All 328 real programs in merged batches; every compile error the batch's vet decided, and the first 16
-    problems, run alone too: the same status."""
+def test_real_programs_decide_shared_as_alone(humanevalpack_dir, sandbox, cache_dir, tmp_path, monkeypatch):  # noqa: F811
+    """All 328 real programs in merged batches, most of them sharing packages, and each run alone too: the same
+    status (the compile errors are the batch vet's)."""
+    from lm_eval_octopack.executors.languages import go as go_language
+
     from lm_eval_octopack.humanevalpack.assemble import assemble_programs
 
     limits = Limits(compile_timeout=60, run_timeout=10)
@@ -187,12 +292,14 @@ def test_real_programs_vet_names_fail_as_go_test_fails_them(humanevalpack_dir, s
         )
         programs += [Program("go", source, limits) for source in sources]
         labels += [f"{doc['task_id']} canonical", f"{doc['task_id']} buggy"]
-    go = get_language("go")
+    go, shared = get_language("go"), []
+    link = go_language._GoBuild._link
+    monkeypatch.setattr(go_language._GoBuild, "_link", lambda self, m: shared.append(self.packages) or link(self, m))
     batched = execute_in_chunks(go, programs, tmp_path, sandbox, cache_dir)
-    compared = [i for i, v in enumerate(batched) if v.status == "compile_error" or i < 32]
-    assert sum(batched[i].status == "compile_error" for i in compared) >= 10  # 16 here, most of them vet's
+    assert sum(v.status == "compile_error" for v in batched) >= 10  # 16 here, most of them vet's
+    assert sum(len(p) for packages in shared for p in packages if len(p) > 1) >= 300  # 312 of 328 here
     wrong = []
-    for index in compared:
+    for index in range(len(programs)):
         single_dir = tmp_path / f"alone{index}"
         single_dir.mkdir()
         alone = go.execute(programs[index], single_dir, sandbox, cache_dir)

@@ -5,9 +5,10 @@ it once and warms a shared build cache by testing a program that imports every h
 offline (``GOPROXY=off``) and reads that cache read-only; ``go test`` still runs its default ``vet`` subset, because
 vet findings (e.g. printf misuse) fail ``go test`` in the reference too.
 
-``execute_batch`` links a batch into ONE test binary (``go_merged``): one ``go vet`` over the unchanged programs
-with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c`` of
-every program as its own package plus a driver, then one fresh process per program, filtered to its tests and
+``execute_batch`` links a batch into ONE test binary (``go_merged``): the rename tool (built by ``prepare``)
+renames each program's package-level names apart so that several share a package, one ``go vet`` over those
+packages with ``go test``'s own analyzers (what it names is a compile error, as in ``go test``), one ``go test -c``
+of the packages plus a driver, then one fresh process per program, filtered to its tests and
 started through one shared sandbox (``_GoBuild``, its strategy for the merged-build engine); its verdict is its exit status, as ``go test`` decides it.
 Any program without a clear result there is re-run alone, the reference way.
 """
@@ -91,6 +92,9 @@ class GoLanguage(Language):
         with exclusive(module.with_name(module.name + ".lock")):
             if not _ready(cache_dir, go) or _stale_dependencies(cache_dir, go):
                 self._warm(cache_dir, go)
+            tool, exports = _renamer(cache_dir, go)
+            if not tool.is_file() or not exports.is_file():
+                _build_renamer(cache_dir, go)
 
     def _warm(self, cache_dir: Path, go: str) -> None:
         module = _module_dir(cache_dir, go)
@@ -162,9 +166,10 @@ class GoLanguage(Language):
 
 
 class _GoBuild(MergedBuild):
-    """One ``go vet`` with go test's analyzers over the unchanged programs (what it names is a compile error, as
-    in ``go test``), then one ``go test -c`` of every program as its own package plus a driver; programs whose
-    package initialisation would run in every program's process leave and the rest is linked again."""
+    """The programs renamed apart into shared packages, one ``go vet`` with go test's analyzers over those packages
+    (what it names is a compile error, as in ``go test``), then one ``go test -c`` of the packages plus a driver;
+    programs whose package initialisation would run in every program's process leave and the rest is linked
+    again."""
 
     rerun_alone = False  # a run the shared sandbox did not report is left to go test alone
 
@@ -174,51 +179,92 @@ class _GoBuild(MergedBuild):
         super().__init__(directory)
         self.go, self.cache_dir, self.sandbox, self.tests = go, cache_dir, sandbox, tests
         self.vetted = False
+        self.renamed: dict[int, str] = {}  # program -> its source with its package-level names renamed apart
+        self.packages: list[list[int]] = []
         _write_module_files(cache_dir, go, directory)
         self.module_files = {name: (directory / name).read_text() for name in ("go.mod", "go.sum")}
 
     def build(self, members: dict[int, Program]) -> BuildResult:
-        if not self.vetted:  # the first build vets every program once; later ones only link again
+        if not self.vetted:  # the first build renames and vets every program once; later ones only link again
             self.vetted = True
+            renaming = self._rename(members)
+            self.packages = go_merged.shared_packages(list(members), set(self.renamed))
             vetted = self._vet(members)
-            if vetted.leaving is None or vetted.decided:
+            vetted.seconds += renaming
+            if vetted.leaving is None or vetted.leaving or vetted.decided:
                 return vetted
         return self._link(members)
 
+    def _rename(self, programs: dict[int, Program]) -> float:
+        """``self.renamed`` from the rename tool, for the programs it accepts (none when it is not built: a cache
+        prepared by an earlier version); the seconds it took."""
+        tool, exports = _renamer(self.cache_dir, self.go)
+        if not tool.is_file() or not exports.is_file() or len(programs) < 2:
+            return 0.0
+        folder = self.dir / "rename"
+        folder.mkdir()
+        for index, program in programs.items():
+            (folder / go_merged.rename_input(index)).write_text(program.source, encoding="utf-8")
+        result = self._go([str(tool), str(exports), folder.name], programs)
+        if result.returncode == 0 and not result.timed_out:
+            for index in programs:
+                renamed = folder / go_merged.rename_input(index).replace(".go", ".renamed")
+                if renamed.is_file():
+                    self.renamed[index] = renamed.read_text(encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        return result.seconds
+
+    def _source(self, index: int, program: Program) -> str:
+        return self.renamed.get(index, program.source)
+
     def _vet(self, programs: dict[int, Program]) -> BuildResult:
         """A compile error for each program vet names (``go test`` fails those the same way); output it cannot
-        attribute decides nothing."""
-        for index, program in programs.items():
-            package = self.dir / go_merged.vet_dir_name(index)
-            package.mkdir()
-            (package / "main_test.go").write_text(program.source, encoding="utf-8")
-        packages = [f"./{go_merged.vet_dir_name(i)}" for i in programs]
-        result = self._go([self.go, "vet", *_vet_flags(self.cache_dir, self.go), *packages], programs)
+        attribute decides nothing; a type error in a shared package sends that package's programs alone."""
+        for package in self.packages:
+            folder = self.dir / go_merged.vet_dir_name(package[0])
+            folder.mkdir()
+            for index in package:
+                source = self._source(index, programs[index])
+                (folder / go_merged.vet_file(index)).write_text(source, encoding="utf-8")
+        folders = [f"./{go_merged.vet_dir_name(package[0])}" for package in self.packages]
+        result = self._go([self.go, "vet", *_vet_flags(self.cache_dir, self.go), *folders], programs)
         if result.returncode == 0 and not result.timed_out:
             return BuildResult(result.seconds, built=False)
         findings = go_merged.vet_findings(result.stdout + result.stderr, list(programs))
         if findings is None or result.timed_out or result.returncode != 1:
             return BuildResult.unclear(result.seconds)
+        leaving = set()
+        for package in self.packages:
+            if len(package) > 1 and any(go_merged.is_type_error(findings.get(i, "")) for i in package):
+                leaving.update(package)  # renamed apart, each type-checked alone: the merge is to blame
         share = result.seconds / len(programs)
-        decided = {i: Verdict("compile_error", text, share) for i, text in findings.items()}
-        return BuildResult(result.seconds, built=False, decided=decided)
+        decided = {i: Verdict("compile_error", text, share) for i, text in findings.items() if i not in leaving}
+        return BuildResult(result.seconds, built=False, leaving=leaving, decided=decided)
 
     def _link(self, members: dict[int, Program]) -> BuildResult:
-        for index, program in members.items():
-            package = self.dir / go_merged.package_name(index)
-            package.mkdir(exist_ok=True)
-            source = go_merged.as_package(program.source, go_merged.package_name(index))
-            (package / go_merged.PROGRAM_FILE).write_text(source, encoding="utf-8")
-        entries = [go_merged.DriverEntry(i, self.tests[i] or []) for i in members]
+        for stale in self.dir.glob(f"{go_merged.PACKAGE_PREFIX}*"):  # an earlier link's packages
+            shutil.rmtree(stale)
+        entries = []
+        linked = [[i for i in package if i in members] for package in self.packages]
+        for package in filter(None, linked):
+            name = go_merged.package_name(package[0])
+            (self.dir / name).mkdir(exist_ok=True)
+            for index in package:
+                source = go_merged.as_package(self._source(index, members[index]), name)
+                (self.dir / name / go_merged.program_file(index)).write_text(source, encoding="utf-8")
+                suffix = go_merged.rename_suffix(index) if index in self.renamed else ""
+                entries.append(go_merged.DriverEntry(index, self.tests[index] or [], package[0], suffix))
         (self.dir / go_merged.DRIVER_FILE).write_text(go_merged.driver_source(entries, MODULE), encoding="utf-8")
         (self.dir / "batch.test").unlink(missing_ok=True)
         built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], members)
         if built.timed_out or built.returncode != 0:
             return BuildResult.unclear(built.seconds)
-        initializing = go_merged.initializing_programs((self.dir / "batch.test").read_bytes(), MODULE, list(members))
+        numbers = [package[0] for package in linked if package]
+        initializing = go_merged.initializing_packages((self.dir / "batch.test").read_bytes(), MODULE, numbers)
         if initializing is None:
             return BuildResult.unclear(built.seconds)
-        return BuildResult(built.seconds, built=not initializing, leaving=initializing)
+        leaving = {i for package in linked if package and package[0] in initializing for i in package}
+        return BuildResult(built.seconds, built=not leaving, leaving=leaving)
 
     def command(self, index: int, program: Program) -> Command:
         """The binary filtered to the program's tests, in a directory shaped like its single run's."""
@@ -258,6 +304,37 @@ class _GoBuild(MergedBuild):
             compile_limits(all_limits),
             compile_budget(all_limits),
         )
+
+
+def _renamer(cache_dir: Path, go: str) -> tuple[Path, Path]:
+    """The rename tool (named after its source, so that a changed one is built again) and the export data it
+    type-checks programs against (``import/path=file`` lines)."""
+    module = _module_dir(cache_dir, go)
+    digest = hashlib.sha256((SUPPORT_DIR / "rename.go").read_bytes()).hexdigest()[:12]
+    return module / f"rename-{digest}", module / "exports.txt"
+
+
+def _build_renamer(cache_dir: Path, go: str) -> None:
+    """Builds the rename tool and lists the export data of every package a warmed program can import."""
+    tool, exports = _renamer(cache_dir, go)
+    module = _module_dir(cache_dir, go)
+    env = _go_env(cache_dir, go, module)
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copyfile(SUPPORT_DIR / "warm_test.go", Path(scratch) / "warm_test.go")
+        _write_module_files(cache_dir, go, Path(scratch))
+        template = "{{if .Export}}{{.ImportPath}}={{.Export}}{{end}}"
+        steps = {
+            "build": [go, "build", "-o", str(private_name(tool)), str(SUPPORT_DIR / "rename.go")],
+            "list": [go, "list", "-test", "-export", "-deps", "-f", template, "."],
+        }
+        done = {}
+        for step, argv in steps.items():
+            done[step] = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=600)
+            if done[step].returncode != 0:
+                raise RuntimeError(f"go {step} failed while preparing Go's rename tool:\n{done[step].stderr[-3000:]}")
+    lines = [line for line in done["list"].stdout.splitlines() if "=" in line and " " not in line.split("=")[0]]
+    _write_atomically(exports, "\n".join(lines) + "\n")
+    private_name(tool).replace(tool)
 
 
 def _single_verdict(result: CommandResult) -> Verdict:

@@ -1,23 +1,28 @@
 """Go batches as ONE test binary: the pieces ``go.execute_batch`` assembles.
 
 Linking a test binary (testify pulls in net/http) costs about 0.6 s, far more than compiling or running a
-HumanEvalPack program. So a batch links once: every program becomes its own package ``progNNN`` (its
-``package main`` clause renamed), and a generated driver declares one top-level test per program test
-(``TestPNNN_TestXxx``). The binary is then run once PER PROGRAM, filtered with ``-test.run`` to that program's
+HumanEvalPack program. So a batch links once, and a generated driver declares one top-level test per program test
+(``TestPNNN_TestXxx``). Compiling and vetting a package has a fixed cost too (a process, the imports' export
+data: ~40 ms, most of a small program's), so programs share packages (``shared_packages``): the ``rename`` tool
+(``go_support/rename.go``) type-checks each program alone and suffixes its package-level names with ``__pNNN``,
+so that up to ``PROGRAMS_PER_PACKAGE`` of them are the files ``pNNN.go`` of one package ``progNNN`` (its
+``package main`` clause renamed) without any name of one resolving to another's. A program it refuses (it does
+not type-check alone, a package-level variable with an initial value, an embedded field) is a package alone. The binary is then run once PER PROGRAM, filtered with ``-test.run`` to that program's
 tests, each run a fresh process: a program's verdict is its own process's exit status, as ``go test`` decides it
 (exit 0 passes; a failed test, a panic, a crash, ``os.Exit`` or the ``-test.timeout`` panic fail it), and no
 program can write anything another program's verdict is read from.
 
 Parity with the reference (``go test main_test.go``, pass = exit 0) is kept by construction:
-- vet: the same program, unchanged, is vetted as a ``main`` test package with exactly the analyzers ``go test``
-  runs (read from ``go test -n`` at prepare time). A program vet names (a finding, a type or syntax error) is a
+- vet: the same program (renamed apart, in the package it shares), is vetted as a ``main`` test package with
+  exactly the analyzers ``go test`` runs (read from ``go test -n`` at prepare time); a type error in a shared
+  package (none type-checked alone) sends its programs out of the batch. A program vet names (a finding, a type or syntax error) is a
   compile error, as ``go test`` reports it (``[build failed]`` / ``[setup failed]``, exit 1); checked on every
   real program vet names.
 - only programs whose tests we can enumerate exactly join (see ``test_functions``); the rest leave the batch.
 - no batch-mate's code runs in a program's process: only package initialisation could run it there (every
   linked package is initialised in every run), so programs importing ``C`` (constructors) or ``unsafe``
   (``go:linkname``) do not join, and a program whose package the compiler gave initialisation code
-  (``initializing_programs``, read from the binary's symbol table) leaves the batch, which is linked again
+  (``initializing_packages``, read from the binary's symbol table) leaves the batch with its package-mates, linked again
   without it. Whatever leaves the batch, or has no clear answer, is decided by the reference-shaped single run.
 """
 
@@ -30,9 +35,10 @@ from dataclasses import dataclass
 from ...types import excerpt
 
 DRIVER_FILE = "batch_test.go"
-PROGRAM_FILE = "program.go"  # a package's only file: not a _test.go file, so that the driver can import it
 PACKAGE_PREFIX = "prog"
 VET_PREFIX = "vet"
+RENAME_MARK = "__p"  # rename.go's suffix: __pNNN, NNN the name of the program's file
+PROGRAMS_PER_PACKAGE = 8
 REFUSED_IMPORTS = frozenset({"C", "unsafe"})  # cgo constructors and go:linkname run or reach beyond the program
 
 _PACKAGE_MAIN = re.compile(r"\A((?:\s*//[^\n]*\n)*\s*)package\s+main\b")
@@ -124,29 +130,62 @@ def as_package(source: str, package: str) -> str:
     return _PACKAGE_MAIN.sub(lambda m: f"{m.group(1)}package {package}", source, count=1)
 
 
-def package_name(index: int) -> str:
-    return f"{PACKAGE_PREFIX}{index:03d}"
+def package_name(number: int) -> str:
+    return f"{PACKAGE_PREFIX}{number:03d}"
 
 
-def vet_dir_name(index: int) -> str:
-    return f"{VET_PREFIX}{index:03d}"
+def vet_dir_name(number: int) -> str:
+    return f"{VET_PREFIX}{number:03d}"
+
+
+def program_file(index: int) -> str:
+    """A program's file in its package: not a _test.go file, so that the driver can import it."""
+    return f"p{index:03d}.go"
+
+
+def vet_file(index: int) -> str:
+    return f"p{index:03d}_test.go"
+
+
+def rename_input(index: int) -> str:
+    """The file rename.go reads the program from (its name gives the suffix: ``rename_suffix``)."""
+    return f"{index:03d}.go"
+
+
+def rename_suffix(index: int) -> str:
+    return f"{RENAME_MARK}{index:03d}"
+
+
+def shared_packages(indexes: list[int], renamed: set[int], size: int = PROGRAMS_PER_PACKAGE) -> list[list[int]]:
+    """The packages of a batch, each a list of programs: the renamed ones share packages of up to ``size``, in
+    order; every other program is a package alone. A package is known by its first program."""
+    sharing = [i for i in indexes if i in renamed]
+    return [sharing[k : k + size] for k in range(0, len(sharing), size)] + [[i] for i in indexes if i not in renamed]
 
 
 def vet_findings(output: str, indexes: list[int]) -> dict[int, str] | None:
-    """Program -> vet's lines about it (diagnostics, type or syntax errors), with its package directory
-    removed from the paths; None when the output names none of ``indexes``."""
+    """Program -> vet's lines about it (diagnostics, type or syntax errors), worded as its own ``go vet`` of
+    main_test.go would word them; None when the output names none of ``indexes``."""
     found: dict[int, list[str]] = {}
     for line in output.splitlines():
-        named = re.search(rf"\b{VET_PREFIX}(\d{{3}})/", line)
+        named = re.search(rf"\b{VET_PREFIX}\d{{3}}/p(\d{{3}})_test\.go", line)
         if named and int(named.group(1)) in indexes:
-            found.setdefault(int(named.group(1)), []).append(re.sub(rf"\b{VET_PREFIX}\d{{3}}/", "", line))
+            index = int(named.group(1))
+            found.setdefault(index, []).append(localize(line.replace(named.group(), "main_test.go"), index))
     return {index: excerpt("\n".join(lines)) for index, lines in found.items()} or None
+
+
+def is_type_error(finding: str) -> bool:
+    """go vet words the type checker's errors ``vet: file:line:col: ...`` (its analyzers' findings lack it)."""
+    return finding.startswith("vet: ")
 
 
 @dataclass
 class DriverEntry:
     index: int
     tests: list[str]
+    package: int  # the package's number (its first program)
+    suffix: str = ""  # what rename.go appended to the program's names
 
 
 def driver_test_prefix(index: int) -> str:
@@ -162,19 +201,20 @@ def test_filter(index: int) -> str:
 def driver_source(entries: list[DriverEntry], module: str) -> str:
     """The driver package: every program's tests as top-level tests of its own, in the program's order (go test
     runs top-level tests in source order; parallel ones after the others, as alone). The dynamic variable gives
-    the driver an initialiser of its own: proof that ``initializing_programs`` reads this toolchain's names."""
-    imports = "".join(f'\t{package_name(e.index)} "{module}/{package_name(e.index)}"\n' for e in entries)
+    the driver an initialiser of its own: proof that ``initializing_packages`` reads this toolchain's names."""
+    packages = sorted({e.package for e in entries})
+    imports = "".join(f'\t{package_name(n)} "{module}/{package_name(n)}"\n' for n in packages)
     tests = []
     for entry in entries:
         for name in entry.tests:
             wrapper = f"{driver_test_prefix(entry.index)}{name}"
-            tests.append(f"func {wrapper}(t *testing.T) {{ {package_name(entry.index)}.{name}(t) }}\n")
+            tests.append(f"func {wrapper}(t *testing.T) {{ {package_name(entry.package)}.{name}{entry.suffix}(t) }}\n")
     header = f'package batch\n\nimport (\n\t"os"\n\t"testing"\n\n{imports})\n\nvar driverPid = os.Getpid()\n\n'
     return header + "".join(tests)
 
 
-def initializing_programs(binary: bytes, module: str, indexes: list[int]) -> set[int] | None:
-    """The programs whose package has initialisation code in the linked binary (``progNNN.init``, its
+def initializing_packages(binary: bytes, module: str, numbers: list[int]) -> set[int] | None:
+    """The packages (of ``numbers``) with initialisation code in the linked binary (``progNNN.init``, its
     ``init.N`` functions or its ``..inittask``), read from the ELF symbol names; None when the driver's own
     initialiser is not found there either (no symbols, or named otherwise: nothing can be concluded)."""
     names = _elf_section(binary, b".strtab")
@@ -183,7 +223,7 @@ def initializing_programs(binary: bytes, module: str, indexes: list[int]) -> set
         return None
     package = quoted + b"/" + PACKAGE_PREFIX.encode()
     found = {int(n) for n in re.findall(package + rb"(\d+)\.(?:init(?:\.\d+)?|\.inittask)\x00", names)}
-    return found & set(indexes)
+    return found & set(numbers)
 
 
 def _elf_section(binary: bytes, wanted: bytes) -> bytes | None:
@@ -205,5 +245,6 @@ def _elf_section(binary: bytes, wanted: bytes) -> bytes | None:
 
 
 def localize(text: str, index: int) -> str:
-    """A program's run output as its own ``go test`` would word it: its file and test names."""
-    return text.replace(driver_test_prefix(index), "").replace(f"{PROGRAM_FILE}:", "main_test.go:")
+    """A program's output as its own ``go test`` would word it: its file, test and package-level names."""
+    text = text.replace(driver_test_prefix(index), "").replace(f"{program_file(index)}:", "main_test.go:")
+    return text.replace(rename_suffix(index), "")
