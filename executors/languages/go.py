@@ -74,6 +74,8 @@ class GoLanguage(Language):
             stale = _stale_dependencies(cache_dir, go) if _ready(cache_dir, go) else None
             if stale == []:
                 report.found["testify"] = str(_module_dir(cache_dir, go))
+                shared = all(path.is_file() for path in _renamer(cache_dir, go))
+                report.found["shared packages"] = "on (rename tool built)" if shared else f"off: {SETUP_HINT}"
             elif stale is None:
                 report.missing.append("testify module + warm build cache (run prepare)")
             else:
