@@ -5,18 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import shutil
-import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ToolchainMissing
 from .registry import get_language
-from .runtime.compiled import find_tool, tool_output
 from .runtime.language import Language, ToolReport
-from .types import VERDICT_RULES_VERSION
+from .types import LANGUAGES, VERDICT_RULES_VERSION
 
 _prepared: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}  # -> (fingerprint, tools found with versions)
 _lock = threading.Lock()
@@ -94,40 +90,11 @@ def forget_prepared() -> None:
 
 @functools.cache
 def toolchain_roots() -> tuple[Path, ...]:
-    """Where the six toolchains are installed, for the sandbox's filesystem view (computed once per process).
-
-    Each is found the way its language module finds the tool; a missing tool adds nothing. A root that would
-    expose the whole filesystem or the home directory (an interpreter installed with ``--prefix ~``) is left out:
-    such a toolchain then fails inside the sandbox, visibly, instead of showing it the host's files."""
-    candidates = [
-        *_python_roots(),
-        _install_prefix(shutil.which("node")),
-        _install_prefix(shutil.which("java")),
-        _first_line_path([find_tool("go", ("/usr/local/go/bin", "/usr/lib/go/bin")) or "go", "env", "GOROOT"]),
-        _first_line_path([find_tool("rustc", ("~/.cargo/bin",)) or "rustc", "--print", "sysroot"]),
-        _install_prefix(shutil.which("g++")),
-    ]
+    """Where the languages' toolchains are installed (``Language.toolchain_roots``), for the sandbox's filesystem
+    view (computed once per process). A root that would expose the whole filesystem or the home directory (an
+    interpreter installed with ``--prefix ~``) is left out: such a toolchain then fails inside the sandbox,
+    visibly, instead of showing it the host's files."""
+    candidates = [root for name in LANGUAGES for root in get_language(name).toolchain_roots()]
     home = Path.home().resolve()
-    roots = {root for root in candidates if root is not None and root.is_dir() and not home.is_relative_to(root)}
+    roots = {root for root in candidates if root.is_dir() and not home.is_relative_to(root)}
     return tuple(sorted(roots))
-
-
-def _python_roots() -> list[Path]:
-    """The prefixes of the interpreter that runs Python programs (a virtualenv and the Python it was made from)."""
-    interpreter = os.environ.get("OCTOPACK_PYTHON") or sys.executable
-    if interpreter == sys.executable:
-        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    else:
-        probe = "import sys; print(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)"
-        prefixes = set(tool_output([interpreter, "-c", probe]).split())
-    return [Path(prefix).resolve() for prefix in prefixes if prefix]
-
-
-def _install_prefix(tool: str | None) -> Path | None:
-    """``<prefix>/bin/tool`` -> ``<prefix>``, following links (``/usr/bin/java`` -> the JDK)."""
-    return Path(tool).resolve().parent.parent if tool else None
-
-
-def _first_line_path(argv: list[str]) -> Path | None:
-    line = tool_output(argv)
-    return Path(line).resolve() if line.startswith("/") else None

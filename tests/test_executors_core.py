@@ -477,3 +477,25 @@ def test_a_language_s_chunks_keep_every_worker_busy(tmp_path, workers, programs,
         workers=workers, store=False, sandbox="none", progress=False, cache_dir=tmp_path, batch_size=40
     )
     assert max(len(job.programs) for job in explicit._jobs(sources)) == min(40, programs)  # a size asked for is kept
+
+
+def test_the_sandbox_shows_each_language_toolchain_roots_but_never_the_home_or_root_directory(tmp_path: Path):
+    """``toolchains.toolchain_roots`` is what the languages name (``Language.toolchain_roots``), minus any root that
+    would show the whole filesystem or the home directory, or does not exist."""
+    from lm_eval_octopack.executors import toolchains
+    from lm_eval_octopack.executors.registry import get_language, register_language
+
+    class InstalledElsewhere(PythonLanguage):
+        def toolchain_roots(self) -> list[Path]:
+            return [tmp_path, Path("/"), Path.home(), tmp_path / "missing"]
+
+    go_roots = get_language("go").toolchain_roots()
+    toolchains.toolchain_roots.cache_clear()
+    register_language(InstalledElsewhere())
+    try:
+        roots = toolchains.toolchain_roots()
+    finally:
+        unregister_language("python")
+        toolchains.toolchain_roots.cache_clear()
+    assert tmp_path in roots and not {Path("/"), Path.home(), tmp_path / "missing"} & set(roots)
+    assert set(go_roots) <= set(roots)  # the other languages' roots are still there

@@ -25,7 +25,15 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..runtime.compiled import build_then_run, existing, find_tool, run_verdict, sandbox_env, tool_output
+from ..runtime.compiled import (
+    build_then_run,
+    existing,
+    find_tool,
+    install_prefix,
+    run_verdict,
+    sandbox_env,
+    tool_output,
+)
 from ..runtime.exec_batch import Command, run_alone
 from ..runtime.language import BatchVerdicts, CommandResult, Language, OnVerdict, SandboxRunner, ToolReport
 from ..runtime.merged import cpp as cpp_merged
@@ -78,6 +86,9 @@ HEADER_NAMES_FILE = "header-names-v2.json"  # beside the precompiled header: see
 
 class CppLanguage(Language):
     name = "cpp"
+
+    def toolchain_roots(self) -> list[Path]:
+        return install_prefix(find_tool("g++"))
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

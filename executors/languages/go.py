@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ExecutionInfrastructureError
-from ..runtime.compiled import existing, find_tool, sandbox_env, tool_output
+from ..runtime.compiled import existing, find_tool, reported_path, sandbox_env, tool_output
 from ..runtime.exec_batch import Command
 from ..runtime.language import (
     BatchVerdicts,
@@ -63,6 +63,9 @@ _READ_ONLY_WRITE = re.compile(r"open (\S+): read-only file system")
 
 class GoLanguage(Language):
     name = "go"
+
+    def toolchain_roots(self) -> list[Path]:
+        return reported_path([find_tool("go", GO_DIRS) or "go", "env", "GOROOT"])
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

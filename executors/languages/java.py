@@ -23,7 +23,15 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..runtime.compiled import compile_failure, existing, find_tool, run_verdict, sandbox_env, tool_output
+from ..runtime.compiled import (
+    compile_failure,
+    existing,
+    find_tool,
+    install_prefix,
+    run_verdict,
+    sandbox_env,
+    tool_output,
+)
 from ..runtime.exec_batch import Command, run_alone, run_each
 from ..runtime.language import (
     BatchVerdicts,
@@ -54,6 +62,9 @@ WARM_UP_PROGRAM = "public class Main { public static void main(String[] args) { 
 class JavaLanguage(Language):
     name = "java"
     batch_size = 64  # the batch JVM's start and javac warm-up (~0.8 s) spread over more programs
+
+    def toolchain_roots(self) -> list[Path]:
+        return install_prefix(find_tool("java"))
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

@@ -27,6 +27,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..runtime.compiled import install_prefix
 from ..runtime.exec_batch import Command, run_alone, run_each
 from ..runtime.language import (
     BatchVerdicts,
@@ -72,6 +73,9 @@ class JsLanguage(Language):
     def __init__(self, node: str | None = None, npm: str | None = None):
         self.node = node or shutil.which("node") or "node"
         self.npm = npm or shutil.which("npm") or "npm"
+
+    def toolchain_roots(self) -> list[Path]:
+        return install_prefix(shutil.which(self.node))
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=False, how_to_install=INSTALL_HINT)

@@ -57,6 +57,17 @@ class PythonLanguage(Language):
             prefixes = {str(Path(self.interpreter).parent.parent), str(Path(self.interpreter).resolve().parent.parent)}
         return sorted(Path(p) for p in prefixes if Path(p).is_relative_to("/tmp"))
 
+    def toolchain_roots(self) -> list[Path]:
+        """The interpreter's prefixes: a virtualenv and the Python it was made from."""
+        from ..runtime.compiled import tool_output  # compiled imports exec_batch, which imports this module
+
+        if self.interpreter == os.path.abspath(sys.executable):
+            prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        else:
+            probe = "import sys; print(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)"
+            prefixes = set(tool_output([self.interpreter, "-c", probe]).split())
+        return [Path(prefix).resolve() for prefix in prefixes if prefix]
+
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=False, how_to_install=INSTALL_HINT)
         probe = "import sys, numpy; print(sys.version.split()[0], numpy.__version__)"

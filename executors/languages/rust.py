@@ -31,6 +31,7 @@ from ..runtime.compiled import (
     compile_failure,
     existing,
     find_tool,
+    reported_path,
     run_verdict,
     sandbox_env,
     tool_output,
@@ -66,6 +67,9 @@ PROFILE_FLAGS = ("-C", "debug-assertions=on", "-C", "overflow-checks=on", "-C", 
 
 class RustLanguage(Language):
     name = "rust"
+
+    def toolchain_roots(self) -> list[Path]:
+        return reported_path([find_tool("rustc", CARGO_DIRS) or "rustc", "--print", "sysroot"])
 
     def check(self, cache_dir: Path) -> ToolReport:
         report = ToolReport(language=self.name, ok=True, how_to_install=INSTALL_HINT)

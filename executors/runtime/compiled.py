@@ -41,6 +41,17 @@ def tool_output(argv: Sequence[str], timeout: float = 30.0) -> str:
     return lines[0] if lines else ""
 
 
+def install_prefix(tool: str | None) -> list[Path]:
+    """``<prefix>/bin/tool`` -> ``[<prefix>]``, following links (``/usr/bin/java`` -> the JDK); [] without a tool."""
+    return [Path(tool).resolve().parent.parent] if tool else []
+
+
+def reported_path(argv: Sequence[str]) -> list[Path]:
+    """The directory a trusted tool prints (``go env GOROOT``, ``rustc --print sysroot``), if it prints one."""
+    line = tool_output(argv)
+    return [Path(line).resolve()] if line.startswith("/") else []
+
+
 def sandbox_env(workdir: Path, path_dirs: Sequence[str] = (), **extra: str) -> dict[str, str]:
     """A small explicit environment: nothing inherited from the caller except what a toolchain needs."""
     path = ":".join([*path_dirs, BASE_PATH])

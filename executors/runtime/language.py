@@ -99,6 +99,11 @@ class Language(abc.ABC):
         """What a cached verdict depends on besides the program, if more than the versions ``check`` reports."""
         return None
 
+    def toolchain_roots(self) -> list[Path]:
+        """Where the toolchain is installed, shown read-only in every sandbox (found the way ``execute`` finds
+        the tools; [] when missing)."""
+        return []
+
 
 def group_by_limits(programs: Sequence[Program]) -> dict[Limits, list[int]]:
     """Positions of the programs sharing each ``Limits``: one sandbox (one memory cgroup) per group."""
