@@ -77,7 +77,7 @@ class GoLanguage(Language):
             stale = _stale_dependencies(cache_dir, go) if _ready(cache_dir, go) else None
             if stale == []:
                 report.found["testify"] = str(_module_dir(cache_dir, go))
-                shared = all(path.is_file() for path in _renamer(cache_dir, go))
+                shared = _renamer_built(cache_dir, go)
                 report.found["shared packages"] = "on (rename tool built)" if shared else f"off: {SETUP_HINT}"
             elif stale is None:
                 report.missing.append("testify module + warm build cache (run prepare)")
@@ -97,8 +97,7 @@ class GoLanguage(Language):
         with exclusive(module.with_name(module.name + ".lock")):
             if not _ready(cache_dir, go) or _stale_dependencies(cache_dir, go):
                 self._warm(cache_dir, go)
-            tool, exports = _renamer(cache_dir, go)
-            if not tool.is_file() or not exports.is_file():
+            if not _renamer_built(cache_dir, go):
                 _build_renamer(cache_dir, go)
 
     def _warm(self, cache_dir: Path, go: str) -> None:
@@ -203,9 +202,9 @@ class _GoBuild(MergedBuild):
     def _rename(self, programs: dict[int, Program]) -> float:
         """``self.renamed`` from the rename tool, for the programs it accepts (none when it is not built: a cache
         prepared by an earlier version); the seconds it took."""
-        tool, exports = _renamer(self.cache_dir, self.go)
-        if not tool.is_file() or not exports.is_file() or len(programs) < 2:
+        if not _renamer_built(self.cache_dir, self.go) or len(programs) < 2:
             return 0.0
+        tool, exports = _renamer(self.cache_dir, self.go)
         folder = self.dir / "rename"
         folder.mkdir()
         for index, program in programs.items():
@@ -213,7 +212,7 @@ class _GoBuild(MergedBuild):
         result = self._go([str(tool), str(exports), folder.name], programs)
         if result.returncode == 0 and not result.timed_out:
             for index in programs:
-                renamed = folder / go_merged.rename_input(index).replace(".go", ".renamed")
+                renamed = folder / go_merged.rename_output(index)
                 if renamed.is_file():
                     self.renamed[index] = renamed.read_text(encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
@@ -250,8 +249,8 @@ class _GoBuild(MergedBuild):
         for stale in self.dir.glob(f"{go_merged.PACKAGE_PREFIX}*"):  # an earlier link's packages
             shutil.rmtree(stale)
         entries = []
-        linked = [[i for i in package if i in members] for package in self.packages]
-        for package in filter(None, linked):
+        linked = [kept for kept in ([i for i in package if i in members] for package in self.packages) if kept]
+        for package in linked:
             name = go_merged.package_name(package[0])
             (self.dir / name).mkdir(exist_ok=True)
             for index in package:
@@ -264,11 +263,11 @@ class _GoBuild(MergedBuild):
         built = self._go([self.go, "test", "-c", "-vet=off", "-o", "batch.test", "."], members)
         if built.timed_out or built.returncode != 0:
             return BuildResult.unclear(built.seconds)
-        numbers = [package[0] for package in linked if package]
+        numbers = [package[0] for package in linked]
         initializing = go_merged.initializing_packages((self.dir / "batch.test").read_bytes(), MODULE, numbers)
         if initializing is None:
             return BuildResult.unclear(built.seconds)
-        leaving = {i for package in linked if package and package[0] in initializing for i in package}
+        leaving = {i for package in linked if package[0] in initializing for i in package}
         return BuildResult(built.seconds, built=not leaving, leaving=leaving)
 
     def command(self, index: int, program: Program) -> Command:
@@ -315,8 +314,16 @@ def _renamer(cache_dir: Path, go: str) -> tuple[Path, Path]:
     """The rename tool (named after its source, so that a changed one is built again) and the export data it
     type-checks programs against (``import/path=file`` lines)."""
     module = _module_dir(cache_dir, go)
-    digest = hashlib.sha256((SUPPORT_DIR / "rename.go").read_bytes()).hexdigest()[:12]
-    return module / f"rename-{digest}", module / "exports.txt"
+    return module / f"rename-{_renamer_digest()}", module / "exports.txt"
+
+
+def _renamer_built(cache_dir: Path, go: str) -> bool:
+    return all(path.is_file() for path in _renamer(cache_dir, go))
+
+
+@functools.cache
+def _renamer_digest() -> str:
+    return hashlib.sha256((SUPPORT_DIR / "rename.go").read_bytes()).hexdigest()[:12]
 
 
 def _build_renamer(cache_dir: Path, go: str) -> None:

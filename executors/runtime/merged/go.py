@@ -7,23 +7,25 @@ data: ~40 ms, most of a small program's), so programs share packages (``shared_p
 (``go_support/rename.go``) type-checks each program alone and suffixes its package-level names with ``__pNNN``,
 so that up to ``PROGRAMS_PER_PACKAGE`` of them are the files ``pNNN.go`` of one package ``progNNN`` (its
 ``package main`` clause renamed) without any name of one resolving to another's. A program it refuses (it does
-not type-check alone, a package-level variable with an initial value, an embedded field) is a package alone. The binary is then run once PER PROGRAM, filtered with ``-test.run`` to that program's
-tests, each run a fresh process: a program's verdict is its own process's exit status, as ``go test`` decides it
+not type-check alone, a package-level variable with an initial value, an embedded field) is a package alone.
+The binary is then run once PER PROGRAM, filtered with ``-test.run`` to that program's tests, each run a fresh
+process: a program's verdict is its own process's exit status, as ``go test`` decides it
 (exit 0 passes; a failed test, a panic, a crash, ``os.Exit`` or the ``-test.timeout`` panic fail it), and no
 program can write anything another program's verdict is read from.
 
 Parity with the reference (``go test main_test.go``, pass = exit 0) is kept by construction:
-- vet: the same program (renamed apart, in the package it shares), is vetted as a ``main`` test package with
+- vet: the same program (renamed apart, in the package it shares) is vetted as a ``main`` test package with
   exactly the analyzers ``go test`` runs (read from ``go test -n`` at prepare time); a type error in a shared
-  package (none type-checked alone) sends its programs out of the batch. A program vet names (a finding, a type or syntax error) is a
-  compile error, as ``go test`` reports it (``[build failed]`` / ``[setup failed]``, exit 1); checked on every
-  real program vet names.
+  package (each of its programs type-checked alone) sends its programs out of the batch. A program vet names
+  (a finding, a type or syntax error) is a compile error, as ``go test`` reports it (``[build failed]`` /
+  ``[setup failed]``, exit 1); checked on every real program vet names.
 - only programs whose tests we can enumerate exactly join (see ``test_functions``); the rest leave the batch.
 - no batch-mate's code runs in a program's process: only package initialisation could run it there (every
   linked package is initialised in every run), so programs importing ``C`` (constructors) or ``unsafe``
   (``go:linkname``) do not join, and a program whose package the compiler gave initialisation code
-  (``initializing_packages``, read from the binary's symbol table) leaves the batch with its package-mates, linked again
-  without it. Whatever leaves the batch, or has no clear answer, is decided by the reference-shaped single run.
+  (``initializing_packages``, read from the binary's symbol table) leaves the batch with its package-mates,
+  linked again without them. Whatever leaves the batch, or has no clear answer, is decided by the
+  reference-shaped single run.
 """
 
 from __future__ import annotations
@@ -150,6 +152,11 @@ def vet_file(index: int) -> str:
 def rename_input(index: int) -> str:
     """The file rename.go reads the program from (its name gives the suffix: ``rename_suffix``)."""
     return f"{index:03d}.go"
+
+
+def rename_output(index: int) -> str:
+    """The file rename.go writes the renamed program to (``.refused`` instead, with its reason, if it refuses)."""
+    return f"{index:03d}.renamed"
 
 
 def rename_suffix(index: int) -> str:
