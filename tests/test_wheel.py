@@ -91,6 +91,7 @@ def test_doctor_finds_every_language(wheel_venv, prepared_cache, tmp_path):
     for name in (*LANGUAGES, "sandbox"):
         assert f"\n{name:<8} OK" in f"\n{result.stdout}", result.stdout
     assert "MISSING" not in result.stdout
+    assert "shared packages: on (rename tool built)" in result.stdout  # the wheel ships go_support/rename.go
 
 
 def test_selfcheck_passes_in_all_six_languages_and_shows_only_its_table(wheel_venv, prepared_cache, tmp_path):
